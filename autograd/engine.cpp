@@ -1,0 +1,109 @@
+// The backward engine. Two passes: (1) an explicit-stack DFS from the root's node counts, for each
+// node, how many edges in this graph point at it; (2) a ready queue processes a node only once all
+// its consumers have contributed, so each backward function runs exactly once per call.
+#include "autograd/engine.h"
+
+#include <unordered_map>
+#include <vector>
+
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+#include "tensor/elementwise.h"
+
+namespace retort {
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  autograd::backward(*this, gradient, retain_graph);
+}
+
+namespace autograd {
+
+namespace {
+
+void accumulate_into(TensorImpl& impl, const Tensor& g) {
+  RETORT_CHECK(g.sizes() == impl.sizes, "backward: gradient ", shape_str(g.sizes()),
+               " does not match tensor ", shape_str(impl.sizes));
+  if (!impl.grad) {
+    // Own a packed copy so later in-place accumulation never writes into a shared buffer.
+    impl.grad = g.clone().impl();
+  } else {
+    ops::add_(Tensor(impl.grad), g);
+  }
+}
+
+}  // namespace
+
+void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
+  RETORT_CHECK(root.defined(), "backward: tensor is undefined");
+  RETORT_CHECK(root.requires_grad(), "backward: tensor ", shape_str(root.sizes()),
+               " does not require grad (no input of the computation requires grad, or it ran "
+               "under no_grad)");
+  Tensor g = gradient;
+  if (!g.defined()) {
+    RETORT_CHECK(root.numel() == 1, "backward: tensor of shape ", shape_str(root.sizes()),
+                 " is not a scalar; pass a gradient of the same shape");
+    g = ones(root.sizes(), root.dtype(), root.device());
+  }
+  RETORT_CHECK(g.sizes() == root.sizes(), "backward: gradient ", shape_str(g.sizes()),
+               " does not match tensor ", shape_str(root.sizes()));
+  NoGradGuard no_grad;
+  if (!root.grad_fn()) {
+    accumulate_into(*root.impl(), g);
+    return;
+  }
+
+  std::unordered_map<Node*, int> pending;
+  std::vector<Node*> stack{root.grad_fn().get()};
+  pending[root.grad_fn().get()] = 0;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (const auto& e : n->inputs()) {
+      if (!e.node) continue;
+      auto [it, fresh] = pending.try_emplace(e.node.get(), 0);
+      ++it->second;
+      if (fresh) stack.push_back(e.node.get());
+    }
+  }
+
+  std::unordered_map<Node*, Tensor> grads;
+  grads[root.grad_fn().get()] = g;
+  std::vector<Node*> ready{root.grad_fn().get()};
+  std::vector<Node*> visited;
+  while (!ready.empty()) {
+    Node* n = ready.back();
+    ready.pop_back();
+    visited.push_back(n);
+    auto found = grads.find(n);
+    Grads gin;
+    if (found != grads.end()) {
+      // A node no gradient reached (all its consumers returned none) is only walked through,
+      // so the counts of the nodes below it still reach zero.
+      Tensor gout = std::move(found->second);
+      grads.erase(found);
+      if (auto out = n->output(); out && out->retains_grad) accumulate_into(*out, gout);
+      gin = n->apply(gout);
+      RETORT_CHECK(gin.size() == n->inputs().size(), "backward: node '", n->name(), "' returned ",
+                   gin.size(), " gradients for ", n->inputs().size(), " inputs");
+    }
+    for (std::size_t i = 0; i < n->inputs().size(); ++i) {
+      const Edge& e = n->inputs()[i];
+      bool has = i < gin.size() && gin[i].defined();
+      if (e.node) {
+        if (has) {
+          auto it = grads.find(e.node.get());
+          if (it == grads.end()) grads.emplace(e.node.get(), gin[i]);
+          else it->second = ops::add(it->second, gin[i]);
+        }
+        if (--pending[e.node.get()] == 0) ready.push_back(e.node.get());
+      } else if (e.leaf && has) {
+        accumulate_into(*e.leaf, gin[i]);
+      }
+    }
+  }
+  if (!retain_graph)
+    for (Node* n : visited) n->release();
+}
+
+}  // namespace autograd
+}  // namespace retort

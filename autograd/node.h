@@ -1,0 +1,66 @@
+// The recorded graph. Each differentiable op that sees an input requiring grad creates one Node
+// for its (single) output: the node keeps the op's name, an edge per input, and a backward
+// function  grad_output -> {grad_input_0, grad_input_1, ...}  (an undefined Tensor for an input
+// that gets no gradient). Leaves (parameters, tensors made with set_requires_grad) have no node;
+// their edge points straight at the leaf and the engine accumulates into leaf.grad().
+//
+// Writing an op (see docs/architecture.md):
+//   Tensor relu(const Tensor& x) {
+//     Tensor y = ops::relu(x);                       // raw kernel through the dispatch point
+//     return autograd::record("relu", {x}, y, [y](const Tensor& g) {
+//       return autograd::Grads{ops::relu_backward(g, y)};
+//     });
+//   }
+// record() only builds a node when grad mode is on and some input requires grad; otherwise it
+// returns y untouched, so inference pays nothing.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace retort::autograd {
+
+using Grads = std::vector<Tensor>;
+using BackwardFn = std::function<Grads(const Tensor& grad_output)>;
+
+struct Edge {
+  std::shared_ptr<Node> node;       // producer of this input, or null for a leaf / constant
+  std::shared_ptr<TensorImpl> leaf;  // the leaf to accumulate into (when node is null)
+};
+
+class Node {
+ public:
+  Node(std::string name, std::vector<Edge> inputs, BackwardFn fn, const Tensor& output);
+
+  const std::string& name() const { return name_; }
+  const std::vector<Edge>& inputs() const { return inputs_; }
+  // Runs the backward function; throws when the graph was already freed by an earlier backward.
+  Grads apply(const Tensor& grad_output);
+  // Drops the backward function and everything it captured (saved tensors).
+  void release();
+  bool released() const { return released_; }
+  // The output this node produced (weak: the graph does not keep activations alive by itself).
+  std::shared_ptr<TensorImpl> output() const { return output_.lock(); }
+  const Shape& output_sizes() const { return output_sizes_; }
+  DType output_dtype() const { return output_dtype_; }
+
+ private:
+  std::string name_;
+  std::vector<Edge> inputs_;
+  BackwardFn fn_;
+  std::weak_ptr<TensorImpl> output_;
+  Shape output_sizes_;
+  DType output_dtype_;
+  bool released_ = false;
+};
+
+// True when grad mode is on and any input requires grad.
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+// Attaches a node to `output` when needs_grad(inputs); returns output either way.
+Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn);
+
+}  // namespace retort::autograd

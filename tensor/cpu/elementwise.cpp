@@ -1,0 +1,36 @@
+// Layout helpers for the elementwise maps (see elementwise.h).
+#include "tensor/cpu/elementwise.h"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+namespace retort::cpu {
+
+bool is_dense(const Tensor& t) {
+  if (t.is_contiguous()) return true;
+  const auto& sz = t.sizes();
+  const auto& st = t.strides();
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < sz.size(); ++i)
+    if (sz[i] != 1) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return st[a] < st[b]; });
+  std::int64_t expect = 1;
+  for (auto d : order) {
+    if (st[d] != expect) return false;
+    expect *= sz[d];
+  }
+  return true;
+}
+
+Tensor empty_same_layout(const Tensor& t, DType dtype) {
+  if (t.is_contiguous() || !is_dense(t)) return empty(t.sizes(), dtype, t.device());
+  Tensor flat = empty({t.numel()}, dtype, t.device());
+  // Size-1 dims may carry any stride in t; give them a harmless in-range one.
+  Shape st = t.strides();
+  for (std::size_t i = 0; i < st.size(); ++i)
+    if (t.sizes()[i] == 1) st[i] = 1;
+  return as_strided(flat, t.sizes(), st, 0);
+}
+
+}  // namespace retort::cpu

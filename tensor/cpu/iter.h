@@ -1,0 +1,54 @@
+// Strided iteration for the reference kernels: visit every element of a shape in row-major order
+// and keep one running element offset per operand. Plain loops, no vectorisation: these kernels
+// are the specification the fast paths are tested against.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "tensor/shape.h"
+
+namespace retort::cpu {
+
+// Strides of operand `s` (sizes `from`) broadcast to shape `to`: size-1 and missing dims get 0.
+inline Shape broadcast_strides(const Shape& from, const Shape& strides, const Shape& to) {
+  Shape out(to.size(), 0);
+  std::size_t lead = to.size() - from.size();
+  for (std::size_t i = 0; i < from.size(); ++i)
+    out[lead + i] = (from[i] == 1 && to[lead + i] != 1) ? 0 : strides[i];
+  return out;
+}
+
+// Calls f(offsets) for each index of `sizes` in row-major order, where offsets[k] is the element
+// offset of operand k (given by its strides over `sizes`).
+template <std::size_t K, class F>
+void for_each_offset(const Shape& sizes, const std::array<const Shape*, K>& strides, F&& f) {
+  const std::size_t nd = sizes.size();
+  std::int64_t total = shape_numel(sizes);
+  if (total == 0) return;
+  std::array<std::int64_t, K> off{};
+  if (nd == 0) {
+    f(off);
+    return;
+  }
+  std::vector<std::int64_t> idx(nd, 0);
+  const std::int64_t inner = sizes[nd - 1];
+  std::array<std::int64_t, K> inner_stride{};
+  for (std::size_t k = 0; k < K; ++k) inner_stride[k] = (*strides[k])[nd - 1];
+  for (std::int64_t done = 0; done < total; done += inner) {
+    std::array<std::int64_t, K> o = off;
+    for (std::int64_t i = 0; i < inner; ++i) {
+      f(o);
+      for (std::size_t k = 0; k < K; ++k) o[k] += inner_stride[k];
+    }
+    for (std::size_t d = nd - 1; d-- > 0;) {
+      ++idx[d];
+      for (std::size_t k = 0; k < K; ++k) off[k] += (*strides[k])[d];
+      if (idx[d] < sizes[d]) break;
+      for (std::size_t k = 0; k < K; ++k) off[k] -= (*strides[k])[d] * sizes[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace retort::cpu

@@ -1,0 +1,66 @@
+// Element types. float32 is the type of the fast paths (oneDNN, CUDA); float64 runs on the
+// reference kernels and is what gradcheck uses; int64 holds labels and indices.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "tensor/error.h"
+
+namespace retort {
+
+enum class DType : std::uint8_t { Float32, Float64, Int64 };
+
+inline constexpr DType kFloat32 = DType::Float32;
+inline constexpr DType kFloat64 = DType::Float64;
+inline constexpr DType kInt64 = DType::Int64;
+
+inline std::size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::Float32: return 4;
+    case DType::Float64: return 8;
+    case DType::Int64: return 8;
+  }
+  return 0;
+}
+
+inline const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::Float32: return "float32";
+    case DType::Float64: return "float64";
+    case DType::Int64: return "int64";
+  }
+  return "?";
+}
+
+inline bool is_floating(DType t) { return t == DType::Float32 || t == DType::Float64; }
+
+template <class T> struct dtype_of;
+template <> struct dtype_of<float> { static constexpr DType value = DType::Float32; };
+template <> struct dtype_of<double> { static constexpr DType value = DType::Float64; };
+template <> struct dtype_of<std::int64_t> { static constexpr DType value = DType::Int64; };
+
+}  // namespace retort
+
+// RETORT_DISPATCH_FLOATING(dtype, "op", [&]<class T>() { ... }) runs the body with T = float or
+// double; RETORT_DISPATCH_ALL adds int64_t. Any other dtype is an error naming the op.
+#define RETORT_DISPATCH_FLOATING(DT, OP, ...)                                      \
+  [&] {                                                                             \
+    auto&& retort_fn_ = __VA_ARGS__;                                                \
+    switch (DT) {                                                                   \
+      case ::retort::DType::Float32: return retort_fn_.template operator()<float>(); \
+      case ::retort::DType::Float64: return retort_fn_.template operator()<double>(); \
+      default: ::retort::fail(OP, ": expected a floating dtype, got ", ::retort::dtype_name(DT)); \
+    }                                                                               \
+  }()
+
+#define RETORT_DISPATCH_ALL(DT, OP, ...)                                            \
+  [&] {                                                                             \
+    auto&& retort_fn_ = __VA_ARGS__;                                                \
+    switch (DT) {                                                                   \
+      case ::retort::DType::Float32: return retort_fn_.template operator()<float>(); \
+      case ::retort::DType::Float64: return retort_fn_.template operator()<double>(); \
+      case ::retort::DType::Int64: return retort_fn_.template operator()<std::int64_t>(); \
+    }                                                                               \
+    ::retort::fail(OP, ": unknown dtype");                                          \
+  }()

@@ -1,0 +1,16 @@
+// oneDNN eltwise fast path for the unary activations (float32, dense layouts). Each function
+// returns false when the fast path does not apply (dtype, layout, disabled), and the caller then
+// runs the reference kernel.
+#pragma once
+#include "tensor/tensor.h"
+
+namespace retort::onednn {
+
+enum class Eltwise { Relu, Sigmoid, Tanh, Exp, Log, Sqrt, Abs };
+
+// y = f(x); y is preallocated with x's sizes and strides.
+bool eltwise_forward(Eltwise k, const Tensor& x, const Tensor& y);
+// gx = g · f'(·), from the forward output y (Relu, Sigmoid, Tanh, Exp, Sqrt) or input (Log, Abs).
+bool eltwise_backward(Eltwise k, const Tensor& g, const Tensor& saved, const Tensor& gx);
+
+}  // namespace retort::onednn

@@ -1,0 +1,51 @@
+// Storage allocation. The CPU path uses aligned operator new; CUDA goes through the backend
+// (tensor/cuda), which throws a clear error when Retort was built without CUDA.
+#include "tensor/storage.h"
+
+#include <new>
+
+#include "tensor/cuda/cuda_backend.h"
+#include "tensor/device.h"
+#include "tensor/error.h"
+
+namespace retort {
+
+namespace {
+constexpr std::align_val_t kAlign{64};
+}
+
+Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+  if (device.is_cpu()) {
+    data_ = ::operator new(nbytes == 0 ? 64 : nbytes, kAlign);
+    deleter_ = [](void* p) { ::operator delete(p, kAlign); };
+  } else {
+    data_ = cuda::allocate(nbytes, device.index);
+    deleter_ = [idx = device.index](void* p) { cuda::release(p, idx); };
+  }
+}
+
+Storage::Storage(void* data, std::size_t nbytes, Device device, std::function<void(void*)> deleter)
+    : data_(data), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)) {}
+
+Storage::~Storage() {
+  if (deleter_ && data_) deleter_(data_);
+}
+
+Device::Device(const std::string& spec) {
+  if (spec == "cpu") {
+    type = DeviceType::CPU;
+  } else if (spec.rfind("cuda", 0) == 0) {
+    type = DeviceType::CUDA;
+    index = 0;
+    if (spec.size() > 5 && spec[4] == ':') index = std::stoi(spec.substr(5));
+    else RETORT_CHECK(spec.size() == 4, "Device: cannot parse '", spec, "'");
+  } else {
+    fail("Device: cannot parse '", spec, "' (expected cpu, cuda or cuda:N)");
+  }
+}
+
+std::string Device::str() const {
+  return is_cpu() ? std::string("cpu") : "cuda:" + std::to_string(index);
+}
+
+}  // namespace retort
