@@ -91,7 +91,10 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor>& input
       for (int d = 0; d < opt.directions; ++d) {
         std::vector<double> u(static_cast<std::size_t>(n));
         double nrm = 0;
-        for (auto& e : u) nrm += (e = nd(rng)) * e;
+        for (auto& e : u) {
+          e = nd(rng);
+          nrm += e * e;
+        }
         nrm = std::sqrt(nrm);
         double analytic = 0;
         for (std::int64_t i = 0; i < n; ++i) {

@@ -40,6 +40,28 @@ template <> struct dtype_of<float> { static constexpr DType value = DType::Float
 template <> struct dtype_of<double> { static constexpr DType value = DType::Float64; };
 template <> struct dtype_of<std::int64_t> { static constexpr DType value = DType::Int64; };
 
+// Runs f.template operator()<T>() with T = float or double (dispatch_floating) or also int64_t
+// (dispatch_all). Prefer these over the macros below when the body holds a #pragma (OpenMP):
+// a pragma cannot appear inside a macro argument.
+template <class F>
+decltype(auto) dispatch_floating(DType dt, const char* op, F&& f) {
+  switch (dt) {
+    case DType::Float32: return f.template operator()<float>();
+    case DType::Float64: return f.template operator()<double>();
+    default: fail(op, ": expected a floating dtype, got ", dtype_name(dt));
+  }
+}
+
+template <class F>
+decltype(auto) dispatch_all(DType dt, const char* op, F&& f) {
+  switch (dt) {
+    case DType::Float32: return f.template operator()<float>();
+    case DType::Float64: return f.template operator()<double>();
+    case DType::Int64: return f.template operator()<std::int64_t>();
+  }
+  fail(op, ": unknown dtype");
+}
+
 }  // namespace retort
 
 // RETORT_DISPATCH_FLOATING(dtype, "op", [&]<class T>() { ... }) runs the body with T = float or
