@@ -1,0 +1,105 @@
+// IDX reading and writing through zlib's gz* API (see idx.h). gzread transparently reads plain
+// files too, and reports a gzip stream cut short as an error, which becomes a "truncated" message.
+#include "data/idx.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <algorithm>
+#include <memory>
+
+#include "tensor/error.h"
+
+namespace retort::data {
+
+namespace {
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
+
+// Reads up to n bytes; returns how many arrived (fewer only at end of data). A corrupt or cut
+// gzip stream is an error naming the file and what was being read.
+std::int64_t read_up_to(gzFile f, void* dst, std::int64_t n, const std::string& path, const char* what) {
+  auto* out = static_cast<unsigned char*>(dst);
+  std::int64_t got = 0;
+  while (got < n) {
+    // gzread takes an unsigned count; read in chunks well below its limit.
+    const unsigned chunk = static_cast<unsigned>(std::min<std::int64_t>(n - got, 1 << 30));
+    const int r = gzread(f, out + got, chunk);
+    if (r < 0) {
+      int code = 0;
+      const char* msg = gzerror(f, &code);
+      fail("read_idx: ", path, ": truncated or corrupt while reading ", what, ": expected ", n,
+           " bytes, got ", got, " (zlib: ", msg, ")");
+    }
+    if (r == 0) break;
+    got += r;
+  }
+  return got;
+}
+
+std::uint32_t big_endian(const unsigned char* b) {
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
+}
+
+void put_big_endian(std::vector<unsigned char>& out, std::uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<unsigned char>(v >> s));
+}
+
+}  // namespace
+
+IdxBytes read_idx(const std::string& path, std::uint32_t expected_magic, std::int64_t limit) {
+  GzFile f(gzopen(path.c_str(), "rb"));
+  if (!f) fail("read_idx: cannot open ", path, " (", std::strerror(errno), ")");
+
+  unsigned char head[4];
+  std::int64_t got = read_up_to(f.get(), head, 4, path, "the magic number");
+  RETORT_CHECK(got == 4, "read_idx: ", path, ": truncated: expected a 4-byte magic number, got ", got,
+               " bytes");
+  const std::uint32_t magic = big_endian(head);
+  RETORT_CHECK(magic == expected_magic, "read_idx: ", path, ": bad magic number ", magic, ", expected ",
+               expected_magic, " (IDX unsigned bytes with ", expected_magic & 0xff, " dimensions)");
+
+  IdxBytes out;
+  const int ndims = static_cast<int>(magic & 0xff);
+  std::vector<unsigned char> dims_raw(static_cast<std::size_t>(4 * ndims));
+  got = read_up_to(f.get(), dims_raw.data(), 4 * ndims, path, "the dimensions");
+  RETORT_CHECK(got == 4 * ndims, "read_idx: ", path, ": truncated header: expected ", ndims,
+               " dimensions (", 4 * ndims, " bytes), got ", got, " bytes");
+  std::int64_t item_bytes = 1;
+  for (int d = 0; d < ndims; ++d) {
+    out.dims.push_back(big_endian(&dims_raw[static_cast<std::size_t>(4 * d)]));
+    if (d > 0) item_bytes *= out.dims.back();
+    // Each dim is < 2^32, so checking after every product keeps the arithmetic in range.
+    RETORT_CHECK(item_bytes <= (std::int64_t{1} << 32), "read_idx: ", path,
+                 ": implausible item size in the header");
+  }
+  const std::int64_t n = ndims > 0 ? out.dims[0] : 1;
+  out.items = limit < 0 ? n : std::min(limit, n);
+  const std::int64_t want = out.items * item_bytes;
+  out.bytes.resize(static_cast<std::size_t>(want));
+  got = read_up_to(f.get(), out.bytes.data(), want, path, "the data");
+  RETORT_CHECK(got == want, "read_idx: ", path, ": truncated: expected ", want, " bytes of data (",
+               out.items, " items of ", item_bytes, " bytes), got ", got);
+  return out;
+}
+
+void write_idx_gz(const std::string& path, std::uint32_t magic, const std::vector<std::uint32_t>& dims,
+                  const std::vector<std::uint8_t>& bytes) {
+  std::vector<unsigned char> head;
+  put_big_endian(head, magic);
+  for (auto d : dims) put_big_endian(head, d);
+  GzFile f(gzopen(path.c_str(), "wb"));
+  if (!f) fail("write_idx_gz: cannot create ", path, " (", std::strerror(errno), ")");
+  const bool ok = gzwrite(f.get(), head.data(), static_cast<unsigned>(head.size())) == static_cast<int>(head.size()) &&
+                  (bytes.empty() || gzwrite(f.get(), bytes.data(), static_cast<unsigned>(bytes.size())) ==
+                                        static_cast<int>(bytes.size()));
+  RETORT_CHECK(ok, "write_idx_gz: ", path, ": write failed");
+  // gzclose flushes the compressed stream; its result is the only report of a failed final write.
+  RETORT_CHECK(gzclose(f.release()) == Z_OK, "write_idx_gz: ", path, ": closing failed");
+}
+
+}  // namespace retort::data
