@@ -7,10 +7,12 @@
 // Writing an op (see docs/architecture.md):
 //   Tensor relu(const Tensor& x) {
 //     Tensor y = ops::relu(x);                       // raw kernel through the dispatch point
-//     return autograd::record("relu", {x}, y, [y](const Tensor& g) {
-//       return autograd::Grads{ops::relu_backward(g, y)};
+//     return autograd::record("relu", {x}, y, [ys = autograd::saved_output(y)](const Tensor& g) {
+//       return autograd::Grads{ops::relu_backward(g, ys)};
 //     });
 //   }
+// A backward that needs the op's own output must capture saved_output(y), never y itself: y owns
+// the node, so capturing y would make a reference cycle and leak graphs that never run backward.
 // record() only builds a node when grad mode is on and some input requires grad; otherwise it
 // returns y untouched, so inference pays nothing.
 #pragma once
@@ -56,6 +58,9 @@ class Node {
   DType output_dtype_;
   bool released_ = false;
 };
+
+// An alias of an op's output (same storage, its own TensorImpl) for its backward to keep.
+inline Tensor saved_output(const Tensor& y) { return as_strided(y, y.sizes(), y.strides(), y.offset()); }
 
 // True when grad mode is on and any input requires grad.
 bool needs_grad(const std::vector<Tensor>& inputs);

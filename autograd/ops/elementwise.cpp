@@ -30,7 +30,7 @@ Tensor abs(const Tensor& x) {
 
 Tensor exp(const Tensor& x) {
   Tensor y = ops::exp(x);
-  return record("exp", {x}, y, [y](const Tensor& g) { return Grads{ops::mul(g, y)}; });
+  return record("exp", {x}, y, [y = autograd::saved_output(y)](const Tensor& g) { return Grads{ops::mul(g, y)}; });
 }
 
 Tensor log(const Tensor& x) {
@@ -40,7 +40,7 @@ Tensor log(const Tensor& x) {
 Tensor sqrt(const Tensor& x) {
   Tensor y = ops::sqrt(x);
   // d√x = 1 / (2√x)
-  return record("sqrt", {x}, y, [y](const Tensor& g) { return Grads{ops::div(ops::mul_scalar(g, 0.5), y)}; });
+  return record("sqrt", {x}, y, [y = autograd::saved_output(y)](const Tensor& g) { return Grads{ops::div(ops::mul_scalar(g, 0.5), y)}; });
 }
 
 Tensor pow(const Tensor& x, double p) {
@@ -58,17 +58,17 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
 
 Tensor relu(const Tensor& x) {
   Tensor y = ops::relu(x);
-  return record("relu", {x}, y, [y](const Tensor& g) { return Grads{ops::relu_backward(g, y)}; });
+  return record("relu", {x}, y, [y = autograd::saved_output(y)](const Tensor& g) { return Grads{ops::relu_backward(g, y)}; });
 }
 
 Tensor sigmoid(const Tensor& x) {
   Tensor y = ops::sigmoid(x);
-  return record("sigmoid", {x}, y, [y](const Tensor& g) { return Grads{ops::sigmoid_backward(g, y)}; });
+  return record("sigmoid", {x}, y, [y = autograd::saved_output(y)](const Tensor& g) { return Grads{ops::sigmoid_backward(g, y)}; });
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor y = ops::tanh(x);
-  return record("tanh", {x}, y, [y](const Tensor& g) { return Grads{ops::tanh_backward(g, y)}; });
+  return record("tanh", {x}, y, [y = autograd::saved_output(y)](const Tensor& g) { return Grads{ops::tanh_backward(g, y)}; });
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {

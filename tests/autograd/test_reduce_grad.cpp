@@ -87,3 +87,10 @@ TEST_CASE("max gradient goes to the first arg-max; indices and argmax carry none
   REQUIRE_ALLCLOSE(y.grad(), from_vector({1.0, 0.0, 0.0}, {3}, kFloat64), 0, 0);
   REQUIRE_FALSE(argmax(y, 0).requires_grad());
 }
+
+TEST_CASE("differentiable reductions report bad dims by op name", "[reduce_grad]") {
+  Tensor x = leaf({2, 3}, 6);
+  REQUIRE_THROWS_WITH(sum(x, {2}), Catch::Contains("sum") && Catch::Contains("out of range"));
+  REQUIRE_THROWS_WITH(var(x, {0, 0}), Catch::Contains("var") && Catch::Contains("more than once"));
+  REQUIRE_THROWS_WITH(max(x, 5), Catch::Contains("max"));
+}

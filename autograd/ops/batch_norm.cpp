@@ -1,0 +1,41 @@
+// Differentiable batch normalisation. The raw op updates the running statistics (in place, not
+// recorded: they are buffers, not graph values) and returns the batch statistics, which the
+// backward reuses instead of recomputing them from x.
+#include "autograd/node.h"
+#include "autograd/ops/nn_ops.h"
+#include "tensor/batch_norm.h"
+
+namespace retort {
+
+using autograd::Grads;
+using autograd::record;
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, bool training,
+                  double momentum, double eps) {
+  Tensor y, mean, var;
+  if (training) {
+    auto f = ops::batch_norm_train(x, weight, bias, running_mean, running_var, momentum, eps);
+    y = f.y;
+    mean = f.mean;
+    var = f.var;
+  } else {
+    y = ops::batch_norm_eval(x, weight, bias, running_mean, running_var, eps);
+  }
+  if (!autograd::needs_grad({x, weight, bias})) return y;
+  if (!training) {
+    // Eval statistics are the buffers at this moment; copies keep backward right if a later
+    // training step updates them first.
+    mean = running_mean.clone();
+    var = running_var.clone();
+  }
+  const bool need_w = weight.defined() && weight.requires_grad();
+  const bool need_b = bias.defined() && bias.requires_grad();
+  return record("batch_norm", {x, weight, bias}, y,
+                [x, weight, mean, var, eps, training, need_w, need_b](const Tensor& g) {
+                  auto r = ops::batch_norm_backward(g, x, weight, mean, var, eps, training);
+                  return Grads{r.gx, need_w ? r.gweight : Tensor(), need_b ? r.gbias : Tensor()};
+                });
+}
+
+}  // namespace retort

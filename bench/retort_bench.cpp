@@ -1,0 +1,114 @@
+// retort_bench: the four workloads of ../shared/bench/torch_seed_nets.py, measured the same way
+// (batch 128, random normal input, Adam lr 1e-3, median over --steps after 3 warm-up steps), so
+// the two programs' outputs compare line by line:
+//   teacher_train  forward, cross-entropy, backward, Adam step on TeacherNet
+//   student_train  the same on StudentNet
+//   kd_step        teacher forward under no_grad + student forward/backward with
+//                  0.25·T²·KL(softmax(t/T) ‖ softmax(s/T)) + 0.75·CE at T = 2, Adam step
+//   teacher_infer  TeacherNet in eval mode, forward under no_grad
+// usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nn/functional.h"
+#include "nn/models.h"
+#include "optim/adam.h"
+#include "retort.h"
+#include "tensor/threads.h"
+
+using namespace retort;
+
+namespace {
+
+constexpr std::int64_t kBatch = 128;
+
+double images_per_second(int steps, const std::function<void()>& fn) {
+  for (int i = 0; i < 3; ++i) fn();
+  std::vector<double> secs;
+  for (int i = 0; i < steps; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(secs.begin(), secs.end());
+  double median = secs.size() % 2 ? secs[secs.size() / 2]
+                                  : 0.5 * (secs[secs.size() / 2 - 1] + secs[secs.size() / 2]);
+  return kBatch / median;
+}
+
+std::function<void()> train_step(nn::Module& model, optim::Optimizer& opt, const Tensor& x, const Tensor& y) {
+  return [&model, &opt, x, y] {
+    opt.zero_grad();
+    Tensor loss = F::cross_entropy(model(x), y);
+    loss.backward();
+    opt.step();
+  };
+}
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr, "usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda]\n");
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2, steps = 20;
+  std::string device = "cpu";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) usage();
+    if (a == "--threads") threads = std::atoi(argv[++i]);
+    else if (a == "--steps") steps = std::atoi(argv[++i]);
+    else if (a == "--device") device = argv[++i];
+    else usage();
+  }
+  if (threads < 1 || steps < 1) usage();
+  if (device != "cpu") {
+    std::fprintf(stderr, "retort_bench: device '%s' is not available in this build\n", device.c_str());
+    return 2;
+  }
+  set_num_threads(threads);
+  manual_seed(0);
+
+  Tensor x = randn({kBatch, 3, 32, 32});
+  Tensor y = randint(0, 10, {kBatch});
+  auto teacher = std::make_shared<nn::TeacherNet>();
+  auto student = std::make_shared<nn::StudentNet>();
+  optim::Adam t_opt(teacher->parameters(), {.lr = 1e-3});
+  optim::Adam s_opt(student->parameters(), {.lr = 1e-3});
+
+  std::vector<std::pair<const char*, double>> res;
+  res.emplace_back("teacher_train", images_per_second(steps, train_step(*teacher, t_opt, x, y)));
+  res.emplace_back("student_train", images_per_second(steps, train_step(*student, s_opt, x, y)));
+  res.emplace_back("kd_step", images_per_second(steps, [&] {
+    const double T = 2.0;
+    s_opt.zero_grad();
+    Tensor tl;
+    {
+      NoGradGuard ng;
+      tl = (*teacher)(x);
+    }
+    Tensor sl = (*student)(x);
+    Tensor p = softmax(tl / T, -1);
+    Tensor kl = sum(p * (log(p) - log_softmax(sl / T, -1))) / static_cast<double>(kBatch) * (T * T);
+    Tensor loss = 0.25 * kl + 0.75 * F::cross_entropy(sl, y);
+    loss.backward();
+    s_opt.step();
+  }));
+  teacher->eval();
+  res.emplace_back("teacher_infer", images_per_second(steps, [&] {
+    NoGradGuard ng;
+    (*teacher)(x);
+  }));
+  std::printf("# retort %s device=%s threads=%d batch=%lld steps=%d\n", RETORT_VERSION, device.c_str(),
+              threads, static_cast<long long>(kBatch), steps);
+  for (auto& [name, v] : res) std::printf("%s %.1f img/s\n", name, v);
+  return 0;
+}

@@ -1,0 +1,59 @@
+// Parameter-free layers and Sequential (see basic.h).
+#include "nn/basic.h"
+
+#include <sstream>
+#include <string>
+
+#include "autograd/ops/elementwise.h"
+#include "autograd/ops/nn_ops.h"
+#include "autograd/ops/shape.h"
+
+namespace retort::nn {
+
+Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+
+Dropout::Dropout(double p_) : p(p_) {
+  RETORT_CHECK(p >= 0.0 && p < 1.0, "Dropout: p must be in [0, 1), got ", p);
+}
+
+Tensor Dropout::forward(const Tensor& x) { return dropout(x, p, is_training()); }
+
+std::string Dropout::extra_repr() const {
+  std::ostringstream os;
+  os << "p=" << p << ", inplace=False";
+  return os.str();
+}
+
+Tensor Flatten::forward(const Tensor& x) { return flatten(x, start_dim, end_dim); }
+
+std::string Flatten::extra_repr() const {
+  return "start_dim=" + std::to_string(start_dim) + ", end_dim=" + std::to_string(end_dim);
+}
+
+// Returning the input itself is fine here: no op is recorded, so the graph is untouched.
+Tensor Identity::forward(const Tensor& x) { return x; }
+
+Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) {
+  for (const auto& m : modules) push_back(m);
+}
+
+Sequential::Sequential(const std::vector<std::shared_ptr<Module>>& modules) {
+  for (const auto& m : modules) push_back(m);
+}
+
+void Sequential::push_back(std::shared_ptr<Module> m) {
+  register_module(std::to_string(size()), std::move(m));
+}
+
+std::shared_ptr<Module> Sequential::operator[](std::size_t i) const {
+  RETORT_CHECK(i < size(), "Sequential: index ", i, " out of range for ", size(), " children");
+  return named_children()[i].second;
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (const auto& [name, child] : named_children()) y = (*child)(y);
+  return y;
+}
+
+}  // namespace retort::nn

@@ -1,0 +1,58 @@
+// The layers with weights: Linear (y = x·Wᵀ + b) and Conv2d (2-D convolution over NCHW images).
+// Default initialisation is PyTorch's: weight kaiming_uniform_(a = √5), i.e. U(−1/√fan_in,
+// 1/√fan_in), and bias U(−1/√fan_in, 1/√fan_in) (nn/init.h).
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "autograd/ops/nn_ops.h"
+#include "nn/module.h"
+
+namespace retort::nn {
+
+class Linear : public Module {
+ public:
+  // weight [OUT, IN] ~ U(−1/√IN, 1/√IN) (PyTorch's kaiming_uniform_(a=√5)), bias [OUT] the same.
+  Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true);
+
+  // x [..., IN] → [..., OUT].
+  Tensor forward(const Tensor& x) override;
+  // Re-draws weight and bias with the default initialisation.
+  void reset_parameters();
+
+  std::string type_name() const override { return "Linear"; }
+  std::string extra_repr() const override;
+
+  std::int64_t in_features, out_features;
+  Tensor weight;  // [OUT, IN]
+  Tensor bias;    // [OUT], undefined when built with bias = false
+};
+
+class Conv2d : public Module {
+ public:
+  // weight [C_out, C_in/groups, KH, KW] ~ U(−1/√fan_in, 1/√fan_in) with
+  // fan_in = C_in/groups·KH·KW (PyTorch's kaiming_uniform_(a=√5)); bias [C_out] the same.
+  Conv2d(std::int64_t in_channels, std::int64_t out_channels,
+         std::array<std::int64_t, 2> kernel_size, const Conv2dOptions& options = {},
+         bool bias = true);
+  // Square kernel, stride, padding, dilation.
+  Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel_size,
+         std::int64_t stride = 1, std::int64_t padding = 0, std::int64_t dilation = 1,
+         std::int64_t groups = 1, bool bias = true);
+
+  // x [N, C_in, H, W] → [N, C_out, H', W'],
+  // H' = floor((H + 2·padding − dilation·(KH − 1) − 1) / stride) + 1 (W' likewise).
+  Tensor forward(const Tensor& x) override;
+  void reset_parameters();
+
+  std::string type_name() const override { return "Conv2d"; }
+  std::string extra_repr() const override;
+
+  std::int64_t in_channels, out_channels;
+  std::array<std::int64_t, 2> kernel_size;
+  Conv2dOptions options;
+  Tensor weight;  // [C_out, C_in/groups, KH, KW]
+  Tensor bias;    // [C_out], undefined when built with bias = false
+};
+
+}  // namespace retort::nn

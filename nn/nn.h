@@ -1,0 +1,13 @@
+// Everything of nn/ (namespace retort::nn): Module, hooks and feature taps, the layers,
+// initialisers, losses (retort::F), the seed nets and safetensors checkpoints.
+#pragma once
+#include "nn/basic.h"
+#include "nn/batchnorm.h"
+#include "nn/functional.h"
+#include "nn/hooks.h"
+#include "nn/init.h"
+#include "nn/linear.h"
+#include "nn/models.h"
+#include "nn/module.h"
+#include "nn/pooling.h"
+#include "nn/serialization.h"

@@ -1,0 +1,136 @@
+// Dispatch point for batch normalisation: argument checks, then the oneDNN primitives for dense
+// float32 inputs (any layout, outputs in the input's layout) or the reference loops in cpu/.
+// The running-statistics update is done here for both paths: oneDNN only reports the batch
+// statistics, and PyTorch's rule (unbiased variance, momentum blend) is ours to apply.
+#include "tensor/batch_norm.h"
+
+#include "retort_config.h"
+#include "tensor/cpu/batch_norm.h"
+#include "tensor/cpu/elementwise.h"
+#if RETORT_WITH_ONEDNN
+#include "tensor/onednn/batch_norm.h"
+#include "tensor/onednn/common.h"
+#endif
+
+namespace retort::ops {
+
+namespace {
+
+void check_param(const Tensor& x, const Tensor& p, const char* what, const char* op) {
+  if (!p.defined()) return;
+  RETORT_CHECK(p.dim() == 1 && p.size(0) == x.size(1) && p.dtype() == x.dtype() && p.device().is_cpu(),
+               op, ": input ", shape_str(x.sizes()), " and ", what, " ", shape_str(p.sizes()), " ",
+               dtype_name(p.dtype()), ": expected a [", x.size(1), "] ", dtype_name(x.dtype()), " tensor");
+}
+
+void check(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& rm, const Tensor& rv, const char* op) {
+  RETORT_CHECK(x.defined() && x.device().is_cpu(), op, ": input must be a defined cpu tensor");
+  RETORT_CHECK(x.dim() == 2 || x.dim() == 4, op, ": input ", shape_str(x.sizes()),
+               ": expected [N,C] or [N,C,H,W]");
+  RETORT_CHECK(is_floating(x.dtype()), op, ": input ", shape_str(x.sizes()), " must be floating, got ",
+               dtype_name(x.dtype()));
+  check_param(x, w, "weight", op);
+  check_param(x, b, "bias", op);
+  check_param(x, rm, "running_mean", op);
+  check_param(x, rv, "running_var", op);
+}
+
+#if RETORT_WITH_ONEDNN
+bool fast(const Tensor& x) {
+  return onednn::enabled() && x.dtype() == kFloat32 && x.numel() > 0 && cpu::is_dense(x);
+}
+
+// The parameter as a packed [C] tensor, or `fill` everywhere when it is undefined.
+Tensor packed_or(const Tensor& p, std::int64_t C, double fill) {
+  return p.defined() ? p.contiguous() : full({C}, fill, kFloat32);
+}
+
+// Whether a and b place their elements identically (strides of size-1 dims address nothing).
+bool same_layout(const Tensor& a, const Tensor& b) {
+  for (std::int64_t i = 0; i < a.dim(); ++i)
+    if (a.size(i) != 1 && a.stride(i) != b.stride(i)) return false;
+  return true;
+}
+#endif
+
+void update_running(const Tensor& r, const Tensor& stat, double momentum, double factor) {
+  if (!r.defined()) return;
+  RETORT_DISPATCH_FLOATING(r.dtype(), "batch_norm", [&]<class T>() {
+    T* rp = r.data<T>();
+    const T* sp = stat.data<T>();
+    const std::int64_t sr = r.stride(0), ss = stat.stride(0);
+    for (std::int64_t c = 0; c < r.size(0); ++c)
+      rp[c * sr] = static_cast<T>((1 - momentum) * double(rp[c * sr]) + momentum * factor * double(sp[c * ss]));
+  });
+}
+
+}  // namespace
+
+BatchNormTrain batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                const Tensor& running_mean, const Tensor& running_var,
+                                double momentum, double eps) {
+  check(x, weight, bias, running_mean, running_var, "batch_norm");
+  const std::int64_t C = x.size(1), m = C > 0 ? x.numel() / C : 0;
+  RETORT_CHECK(m > 1, "batch_norm: input ", shape_str(x.sizes()),
+               ": expected more than 1 value per channel when training");
+  BatchNormTrain r;
+#if RETORT_WITH_ONEDNN
+  if (fast(x)) {
+    r.y = cpu::empty_same_layout(x, kFloat32);
+    r.mean = empty({C}, kFloat32);
+    r.var = empty({C}, kFloat32);
+    onednn::batch_norm_forward_training(x, packed_or(weight, C, 1), packed_or(bias, C, 0), r.y, r.mean,
+                                        r.var, eps);
+  }
+#endif
+  if (!r.y.defined()) {
+    r = cpu::batch_norm_stats(x);
+    r.y = cpu::batch_norm_normalize(x, weight, bias, r.mean, r.var, eps);
+  }
+  update_running(running_mean, r.mean, momentum, 1.0);
+  update_running(running_var, r.var, momentum, double(m) / double(m - 1));
+  return r;
+}
+
+Tensor batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const Tensor& running_mean, const Tensor& running_var, double eps) {
+  check(x, weight, bias, running_mean, running_var, "batch_norm");
+  RETORT_CHECK(running_mean.defined() && running_var.defined(), "batch_norm: input ",
+               shape_str(x.sizes()), ": eval mode needs running_mean and running_var");
+#if RETORT_WITH_ONEDNN
+  if (fast(x)) {
+    const std::int64_t C = x.size(1);
+    Tensor y = cpu::empty_same_layout(x, kFloat32);
+    onednn::batch_norm_forward_inference(x, packed_or(weight, C, 1), packed_or(bias, C, 0),
+                                         running_mean.contiguous(), running_var.contiguous(), y, eps);
+    return y;
+  }
+#endif
+  return cpu::batch_norm_normalize(x, weight, bias, running_mean, running_var, eps);
+}
+
+BatchNormGrads batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight,
+                                   const Tensor& mean, const Tensor& var, double eps, bool training) {
+  check(x, weight, Tensor(), mean, var, "batch_norm_backward");
+  RETORT_CHECK(g.defined() && g.sizes() == x.sizes() && g.dtype() == x.dtype(),
+               "batch_norm_backward: grad ", g.defined() ? shape_str(g.sizes()) : "undefined",
+               " and input ", shape_str(x.sizes()), " must match in shape and dtype");
+#if RETORT_WITH_ONEDNN
+  if (fast(x)) {
+    const std::int64_t C = x.size(1);
+    // oneDNN wants g in x's layout; the upstream gradient usually already is.
+    Tensor gl = g;
+    if (!same_layout(g, x)) {
+      gl = cpu::empty_same_layout(x, kFloat32);
+      gl.copy_(g);
+    }
+    BatchNormGrads r{cpu::empty_same_layout(x, kFloat32), empty({C}, kFloat32), empty({C}, kFloat32)};
+    onednn::batch_norm_backward(gl, x, packed_or(weight, C, 1), mean.contiguous(), var.contiguous(), r.gx,
+                                r.gweight, r.gbias, eps, training);
+    return r;
+  }
+#endif
+  return cpu::batch_norm_backward(g, x, weight, mean, var, eps, training);
+}
+
+}  // namespace retort::ops

@@ -1,0 +1,54 @@
+// 2-D convolution on raw tensors (no graph; autograd/ops/conv.cpp wraps these).
+//
+// x [N, C, H, W], w [O, C/G, KH, KW] (G = groups, C and O divisible by G), bias [O] or undefined.
+// y [N, O, OH, OW] with OH = floor((H + 2·ph − dh·(KH−1) − 1) / sh) + 1 (same for OW), and
+//   y[n,o,i,j] = bias[o] + Σ_{c,kh,kw} x[n, g·C/G + c, i·sh − ph + kh·dh, j·sw − pw + kw·dw]
+//                                       · w[o, c, kh, kw],        g = o / (O/G),
+// taps outside the input reading 0. Inputs may have any strides; results are packed NCHW
+// (contiguous). float32 runs on oneDNN when enabled, float32/float64 on the reference kernels.
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "tensor/tensor.h"
+
+namespace retort::ops {
+
+struct Conv2dParams {
+  std::array<std::int64_t, 2> stride{1, 1};
+  std::array<std::int64_t, 2> padding{0, 0};
+  std::array<std::int64_t, 2> dilation{1, 1};
+  std::int64_t groups = 1;
+};
+
+// Checks x, w, bias and params (names "conv2d" and both shapes on failure); returns y's shape.
+Shape conv2d_output_shape(const Tensor& x, const Tensor& w, const Tensor& bias,
+                          const Conv2dParams& p);
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p);
+
+// Which gradients conv2d_backward computes.
+struct Conv2dGradMask {
+  bool input = true;
+  bool weight = true;
+  bool bias = false;
+};
+struct Conv2dGrads {
+  Tensor input;   // gx [N, C, H, W]       = Σ over the taps that read x of gy · w
+  Tensor weight;  // gw [O, C/G, KH, KW]   = Σ_{n,i,j} gy[n,o,i,j] · x[n, ·, tap]
+  Tensor bias;    // gb [O]                = Σ_{n,i,j} gy[n,o,i,j]
+};
+// All requested gradients from one upstream gradient gy [N, O, OH, OW] (any strides). x and w are
+// the forward's inputs (x is only read for the weight gradient, w only for the input gradient, but
+// both shapes are needed). Doing them together lets the fast path convert gy's layout once.
+Conv2dGrads conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w,
+                            const Conv2dGradMask& mask, const Conv2dParams& p);
+
+// The three pieces separately; x_sizes / w_sizes are the shapes of the forward's x and w.
+Tensor conv2d_backward_data(const Tensor& gy, const Tensor& w, const Shape& x_sizes,
+                            const Conv2dParams& p);
+Tensor conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Shape& w_sizes,
+                              const Conv2dParams& p);
+Tensor conv2d_backward_bias(const Tensor& gy);
+
+}  // namespace retort::ops

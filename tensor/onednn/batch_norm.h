@@ -1,0 +1,23 @@
+// oneDNN batch-normalisation fast path (float32). Shapes and formulas as in tensor/batch_norm.h.
+//
+// x is [N, C] or [N, C, H, W] in any dense layout (NCHW, channels-last, ...); y, g and gx share
+// x's layout. weight, bias, mean, var and the gradients of weight/bias are packed [C] tensors;
+// weight and bias are always given (ones / zeros when the layer has no affine parameters).
+#pragma once
+#include "tensor/tensor.h"
+
+namespace retort::onednn {
+
+// y from batch statistics, which are written to mean and var (biased).
+void batch_norm_forward_training(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                 const Tensor& y, const Tensor& mean, const Tensor& var, double eps);
+// y from the given (running) statistics.
+void batch_norm_forward_inference(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                  const Tensor& mean, const Tensor& var, const Tensor& y, double eps);
+// gx, gweight, gbias from upstream g; training selects batch-statistics vs constant-statistics
+// derivatives.
+void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                         const Tensor& var, const Tensor& gx, const Tensor& gweight,
+                         const Tensor& gbias, double eps, bool training);
+
+}  // namespace retort::onednn

@@ -1,0 +1,17 @@
+// oneDNN convolution fast path (float32, CPU). Same maths and shapes as tensor/conv.h; arguments
+// are already checked by the dispatch. Inputs may have any strides. The primitives run in the
+// blocked layouts oneDNN picks (Winograd F(4x4,3x3) for 3x3 stride-1 layers with enough
+// channels, direct otherwise), so operands are reordered in and results out: y is packed NCHW
+// (or the plain layout oneDNN chose), gx has x's layout when x is NCHW or NHWC, gw/gb are packed.
+#pragma once
+#include "tensor/conv.h"
+
+namespace retort::onednn {
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias,
+                      const ops::Conv2dParams& p);
+// The requested gradients; a bias gradient is computed only together with the weight gradient.
+ops::Conv2dGrads conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w,
+                                 const ops::Conv2dGradMask& mask, const ops::Conv2dParams& p);
+
+}  // namespace retort::onednn

@@ -1,0 +1,157 @@
+// Forward hooks and feature taps: what they see, their lifetimes, and that tapped features stay
+// in the graph (a loss on a feature trains exactly the layers before it).
+#include "autograd/ops/elementwise.h"
+#include "autograd/ops/reduce.h"
+#include "nn/functional.h"
+#include "nn/models.h"
+#include "nn/nn.h"
+#include "support/helpers.h"
+
+using namespace retort;
+using namespace retort::nn;
+
+TEST_CASE("forward hooks see the module, its input and its output") {
+  auto lin = std::make_shared<Linear>(3, 2);
+  int calls = 0;
+  Tensor seen_in, seen_out;
+  const Module* seen_module = nullptr;
+  Tensor x = testing::random_tensor({4, 3}, kFloat32, 1);
+  {
+    HookHandle h =
+        lin->register_forward_hook([&](const Module& m, const Tensor& in, const Tensor& out) {
+          ++calls;
+          seen_module = &m;
+          seen_in = in;
+          seen_out = out;
+        });
+    REQUIRE(h.active());
+    Tensor y = (*lin)(x);
+    REQUIRE(calls == 1);
+    REQUIRE(seen_module == lin.get());
+    REQUIRE(seen_in.same(x));
+    REQUIRE(seen_out.same(y));
+    lin->forward(x);  // forward() alone does not run hooks
+    REQUIRE(calls == 1);
+  }
+  (*lin)(x);  // handle destroyed: hook gone
+  REQUIRE(calls == 1);
+}
+
+TEST_CASE("hooks run in registration order and can be removed, even from inside a hook") {
+  ReLU relu_layer;
+  std::string order;
+  HookHandle a = relu_layer.register_forward_hook(
+      [&](const Module&, const Tensor&, const Tensor&) { order += "a"; });
+  HookHandle b;
+  b = relu_layer.register_forward_hook([&](const Module&, const Tensor&, const Tensor&) {
+    order += "b";
+    b.remove();  // one-shot hook
+  });
+  HookHandle c = relu_layer.register_forward_hook(
+      [&](const Module&, const Tensor&, const Tensor&) { order += "c"; });
+  relu_layer(zeros({2}));
+  relu_layer(zeros({2}));
+  REQUIRE(order == "abcac");
+  REQUIRE_FALSE(b.active());
+  a.remove();
+  a.remove();  // idempotent
+  relu_layer(zeros({2}));
+  REQUIRE(order == "abcacc");
+}
+
+TEST_CASE("a hook handle may outlive its module") {
+  HookHandle h;
+  {
+    auto m = std::make_shared<ReLU>();
+    h = m->register_forward_hook([](const Module&, const Tensor&, const Tensor&) {});
+    REQUIRE(h.active());
+  }
+  REQUIRE_FALSE(h.active());
+  h.remove();  // no crash
+}
+
+TEST_CASE("taps read intermediate features of the seed nets") {
+  auto s = std::make_shared<StudentNet>();
+  auto t = std::make_shared<TeacherNet>();
+  s->eval();
+  t->eval();
+  Tensor x = testing::random_tensor({2, 3, 32, 32}, kFloat32, 7);
+  FeatureTap sf = s->tap("features.5");
+  FeatureTap tf = t->tap("features.9");
+  FeatureTap mid = s->tap("features.2");
+  FeatureTap whole = s->tap("");
+  REQUIRE_FALSE(sf.has_value());
+  REQUIRE_THROWS_WITH(sf.output(), Catch::Contains("features.5"));
+  Tensor logits = (*s)(x);
+  (*t)(x);
+  REQUIRE(sf.output().sizes() == Shape{2, 16, 8, 8});
+  REQUIRE(tf.output().sizes() == Shape{2, 32, 8, 8});
+  REQUIRE(whole.output().same(logits));
+  REQUIRE(whole.input().same(x));
+
+  // The tapped tensor is exactly what the layers compute.
+  auto& f = *s->features;
+  Tensor manual = f[2]->forward(f[1]->forward(f[0]->forward(x)));
+  REQUIRE_ALLCLOSE(mid.output(), manual, 0.0, 0.0);
+  REQUIRE(mid.input().sizes() == Shape{2, 16, 32, 32});
+
+  // Later forwards replace the stored tensors; clear() drops them; remove() uninstalls.
+  Tensor x2 = testing::random_tensor({1, 3, 32, 32}, kFloat32, 8);
+  (*s)(x2);
+  REQUIRE(sf.output().sizes() == Shape{1, 16, 8, 8});
+  sf.clear();
+  REQUIRE_FALSE(sf.has_value());
+  sf.remove();
+  (*s)(x2);
+  REQUIRE_FALSE(sf.has_value());
+  REQUIRE(sf.path() == "features.5");
+  REQUIRE_THROWS_WITH(s->tap("features.6"), Catch::Contains("features.6"));
+  { FeatureTap dropped = s->tap("features.0"); }
+  REQUIRE_NOTHROW((*s)(x2));  // the dropped tap's hook is gone
+}
+
+TEST_CASE("a loss on a tapped feature produces gradients only in the layers before it") {
+  auto s = std::make_shared<StudentNet>();
+  s->eval();
+  Tensor x = testing::random_tensor({2, 3, 32, 32}, kFloat32, 9);
+  FeatureTap tap = s->tap("features.2");
+  (*s)(x);
+  Tensor loss = sum(tap.output() * tap.output());
+  loss.backward();
+  for (auto& [name, p] : s->named_parameters()) {
+    INFO(name);
+    if (name.rfind("features.0.", 0) == 0) {
+      REQUIRE(p.grad().defined());
+      REQUIRE(testing::max_abs_diff(p.grad(), zeros_like(p)) > 0.0);
+    } else {
+      REQUIRE_FALSE(p.grad().defined());
+    }
+  }
+  // Same gradient as the loss written by hand on the first three layers.
+  Tensor via_tap = s->features->at<Conv2d>(0)->weight.grad().clone();
+  s->zero_grad();
+  auto& f = *s->features;
+  Tensor h = f[2]->forward(f[1]->forward(f[0]->forward(x)));
+  sum(h * h).backward();
+  REQUIRE_ALLCLOSE(via_tap, s->features->at<Conv2d>(0)->weight.grad(), 1e-5, 1e-5);
+}
+
+TEST_CASE("taps of teacher and student combine into one distillation-style loss") {
+  auto s = std::make_shared<StudentNet>();
+  auto t = std::make_shared<TeacherNet>();
+  s->eval();
+  t->eval();
+  t->requires_grad_(false);
+  Tensor x = testing::random_tensor({2, 3, 32, 32}, kFloat32, 11);
+  Tensor y = from_vector(std::vector<std::int64_t>{1, 4}, {2});
+  FeatureTap sf = s->tap("features.5");
+  FeatureTap tf = t->tap("features.9");
+  Tensor logits = (*s)(x);
+  (*t)(x);
+  // Teacher feature [2,32,8,8] vs student [2,16,8,8]: compare channel means.
+  Tensor feat = F::mse_loss(mean(sf.output(), {1}), mean(tf.output(), {1}));
+  Tensor loss = F::cross_entropy(logits, y) + feat;
+  loss.backward();
+  for (auto& p : s->parameters()) REQUIRE(p.grad().defined());
+  for (auto& p : t->parameters()) REQUIRE_FALSE(p.grad().defined());
+}
