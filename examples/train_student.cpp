@@ -21,7 +21,7 @@ namespace {
 
 struct Args {
   std::string data = data::kFashionMnistDir;
-  int epochs = 3;
+  int epochs = 5;
   std::int64_t batch = 128;
   double lr = 1e-3;
   int threads = 2;

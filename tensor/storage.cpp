@@ -1,23 +1,20 @@
-// Storage allocation. The CPU path uses aligned operator new; CUDA goes through the backend
+// Storage allocation. The CPU path uses the caching allocator (cpu/allocator.h); CUDA goes through the backend
 // (tensor/cuda), which throws a clear error when Retort was built without CUDA.
 #include "tensor/storage.h"
 
 #include <new>
 
+#include "tensor/cpu/allocator.h"
 #include "tensor/cuda/cuda_backend.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 
 namespace retort {
 
-namespace {
-constexpr std::align_val_t kAlign{64};
-}
-
 Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   if (device.is_cpu()) {
-    data_ = ::operator new(nbytes == 0 ? 64 : nbytes, kAlign);
-    deleter_ = [](void* p) { ::operator delete(p, kAlign); };
+    data_ = cpu::allocate(nbytes);
+    deleter_ = [nbytes](void* p) { cpu::release(p, nbytes); };
   } else {
     data_ = cuda::allocate(nbytes, device.index);
     deleter_ = [idx = device.index](void* p) { cuda::release(p, idx); };

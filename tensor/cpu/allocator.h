@@ -1,0 +1,18 @@
+// CPU memory for tensor storage. Blocks of 64 KiB and more are cached by exact (rounded) size
+// after release and handed out again: a training step allocates the same activation and
+// gradient sizes every iteration, and reusing warm pages avoids the page faults (and kernel
+// zeroing) of fresh mmap'd memory, which otherwise cost as much as the memory-bound ops
+// themselves. Small blocks go straight to the aligned heap. All blocks are 64-byte aligned.
+#pragma once
+#include <cstddef>
+
+namespace retort::cpu {
+
+void* allocate(std::size_t nbytes);
+void release(void* p, std::size_t nbytes);
+// Frees every cached block (e.g. between phases with different shapes).
+void empty_cache();
+// Bytes currently held in the cache (not in use by tensors).
+std::size_t cached_bytes();
+
+}  // namespace retort::cpu
