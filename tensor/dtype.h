@@ -64,25 +64,7 @@ decltype(auto) dispatch_all(DType dt, const char* op, F&& f) {
 
 }  // namespace retort
 
-// RETORT_DISPATCH_FLOATING(dtype, "op", [&]<class T>() { ... }) runs the body with T = float or
-// double; RETORT_DISPATCH_ALL adds int64_t. Any other dtype is an error naming the op.
-#define RETORT_DISPATCH_FLOATING(DT, OP, ...)                                      \
-  [&] {                                                                             \
-    auto&& retort_fn_ = __VA_ARGS__;                                                \
-    switch (DT) {                                                                   \
-      case ::retort::DType::Float32: return retort_fn_.template operator()<float>(); \
-      case ::retort::DType::Float64: return retort_fn_.template operator()<double>(); \
-      default: ::retort::fail(OP, ": expected a floating dtype, got ", ::retort::dtype_name(DT)); \
-    }                                                                               \
-  }()
-
-#define RETORT_DISPATCH_ALL(DT, OP, ...)                                            \
-  [&] {                                                                             \
-    auto&& retort_fn_ = __VA_ARGS__;                                                \
-    switch (DT) {                                                                   \
-      case ::retort::DType::Float32: return retort_fn_.template operator()<float>(); \
-      case ::retort::DType::Float64: return retort_fn_.template operator()<double>(); \
-      case ::retort::DType::Int64: return retort_fn_.template operator()<std::int64_t>(); \
-    }                                                                               \
-    ::retort::fail(OP, ": unknown dtype");                                          \
-  }()
+// RETORT_DISPATCH_FLOATING(dtype, "op", [&]<class T>() { ... }) and RETORT_DISPATCH_ALL: the
+// same as dispatch_floating / dispatch_all, as macros (the body must not hold a #pragma).
+#define RETORT_DISPATCH_FLOATING(DT, OP, ...) ::retort::dispatch_floating(DT, OP, __VA_ARGS__)
+#define RETORT_DISPATCH_ALL(DT, OP, ...) ::retort::dispatch_all(DT, OP, __VA_ARGS__)
