@@ -45,8 +45,8 @@ Shape conv2d_output_shape(const Tensor& x, const Tensor& w, const Tensor& bias,
   RETORT_CHECK(x.device().is_cpu() && w.device().is_cpu(), shapes,
                "only cpu tensors are supported, got ", x.device().str(), " and ", w.device().str());
   for (int d = 0; d < 2; ++d) {
-    RETORT_CHECK(p.stride[d] >= 1 && p.dilation[d] >= 1 && p.padding[d] >= 0, shapes,
-                 "stride ", pair_str(p.stride), " and dilation ", pair_str(p.dilation),
+    RETORT_CHECK(p.stride[d] >= 1 && p.dilation[d] >= 1 && p.padding[d] >= 0, shapes, "stride ",
+                 pair_str(p.stride), " and dilation ", pair_str(p.dilation),
                  " must be >= 1 and padding ", pair_str(p.padding), " >= 0");
   }
   const std::int64_t C = x.size(1), O = w.size(0);
@@ -73,27 +73,32 @@ Shape conv2d_output_shape(const Tensor& x, const Tensor& w, const Tensor& bias,
   return y;
 }
 
-Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+                      Conv2dSaved* saved) {
   conv2d_output_shape(x, w, bias, p);
+  if (saved) saved->reset();
 #if RETORT_WITH_ONEDNN
-  if (use_fast_path({&x, &w, &bias})) return onednn::conv2d_forward(x, w, bias, p);
+  if (use_fast_path({&x, &w, &bias})) return onednn::conv2d_forward(x, w, bias, p, saved);
 #endif
   return cpu::conv2d_forward(x, w, bias, p);
 }
 
 Conv2dGrads conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w,
-                            const Conv2dGradMask& mask, const Conv2dParams& p) {
+                            const Conv2dGradMask& mask, const Conv2dParams& p,
+                            const Conv2dSaved& saved) {
   const Shape y = conv2d_output_shape(x, w, Tensor(), p);
   RETORT_CHECK(gy.defined() && gy.sizes() == y, "conv2d_backward: gradient ",
                gy.defined() ? shape_str(gy.sizes()) : "undefined", " does not match output ",
-               shape_str(y), " of input ", shape_str(x.sizes()), " and weight ", shape_str(w.sizes()));
+               shape_str(y), " of input ", shape_str(x.sizes()), " and weight ",
+               shape_str(w.sizes()));
   RETORT_CHECK(gy.dtype() == x.dtype() && gy.device().is_cpu(), "conv2d_backward: gradient is ",
-               dtype_name(gy.dtype()), " on ", gy.device().str(), ", expected ", dtype_name(x.dtype()),
-               " on cpu");
+               dtype_name(gy.dtype()), " on ", gy.device().str(), ", expected ",
+               dtype_name(x.dtype()), " on cpu");
 #if RETORT_WITH_ONEDNN
   if (use_fast_path({&gy, &x, &w})) {
     // oneDNN computes the bias gradient only inside the weight-gradient primitive.
-    Conv2dGrads r = onednn::conv2d_backward(gy, x, w, {mask.input, mask.weight, mask.bias && mask.weight}, p);
+    Conv2dGrads r = onednn::conv2d_backward(
+        gy, x, w, {mask.input, mask.weight, mask.bias && mask.weight}, p, saved.get());
     if (mask.bias && !mask.weight) r.bias = cpu::conv2d_backward_bias(gy);
     return r;
   }
@@ -119,9 +124,11 @@ Tensor conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Shape& w_
 }
 
 Tensor conv2d_backward_bias(const Tensor& gy) {
-  RETORT_CHECK(gy.defined() && gy.dim() == 4, "conv2d_backward_bias: expected gradient [N,O,OH,OW], got ",
+  RETORT_CHECK(gy.defined() && gy.dim() == 4,
+               "conv2d_backward_bias: expected gradient [N,O,OH,OW], got ",
                gy.defined() ? shape_str(gy.sizes()) : "undefined");
-  RETORT_CHECK(is_floating(gy.dtype()) && gy.device().is_cpu(), "conv2d_backward_bias: expected a floating cpu gradient, got ",
+  RETORT_CHECK(is_floating(gy.dtype()) && gy.device().is_cpu(),
+               "conv2d_backward_bias: expected a floating cpu gradient, got ",
                dtype_name(gy.dtype()), " on ", gy.device().str());
   return cpu::conv2d_backward_bias(gy);
 }

@@ -9,8 +9,13 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include "tensor/tensor.h"
+
+namespace retort::onednn {
+struct ConvSaved;  // defined by the oneDNN fast path
+}
 
 namespace retort::ops {
 
@@ -25,7 +30,13 @@ struct Conv2dParams {
 Shape conv2d_output_shape(const Tensor& x, const Tensor& w, const Tensor& bias,
                           const Conv2dParams& p);
 
-Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p);
+// What a forward can leave for the weight gradient: the fast path's copy of x in the layout its
+// kernels read (saves converting x again in the backward). Null when there is nothing to keep.
+using Conv2dSaved = std::shared_ptr<const onednn::ConvSaved>;
+
+// y; when `saved` is non-null it receives the forward's reusable state (training).
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+                      Conv2dSaved* saved = nullptr);
 
 // Which gradients conv2d_backward computes.
 struct Conv2dGradMask {
@@ -41,8 +52,10 @@ struct Conv2dGrads {
 // All requested gradients from one upstream gradient gy [N, O, OH, OW] (any strides). x and w are
 // the forward's inputs (x is only read for the weight gradient, w only for the input gradient, but
 // both shapes are needed). Doing them together lets the fast path convert gy's layout once.
+// `saved` (from conv2d_forward of the same x, w) is optional.
 Conv2dGrads conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w,
-                            const Conv2dGradMask& mask, const Conv2dParams& p);
+                            const Conv2dGradMask& mask, const Conv2dParams& p,
+                            const Conv2dSaved& saved = nullptr);
 
 // The three pieces separately; x_sizes / w_sizes are the shapes of the forward's x and w.
 Tensor conv2d_backward_data(const Tensor& gy, const Tensor& w, const Shape& x_sizes,

@@ -32,7 +32,8 @@ void check_image(const char* op, const Tensor& x) {
   RETORT_CHECK(x.defined() && x.dim() == 4, op, ": expected input [N,C,H,W], got ",
                x.defined() ? shape_str(x.sizes()) : "undefined");
   RETORT_CHECK(is_floating(x.dtype()) && x.device().is_cpu(), op, ": input ", shape_str(x.sizes()),
-               " is ", dtype_name(x.dtype()), " on ", x.device().str(), ", expected a floating cpu tensor");
+               " is ", dtype_name(x.dtype()), " on ", x.device().str(),
+               ", expected a floating cpu tensor");
 }
 
 void check_gradient(const char* op, const Tensor& gy, const Shape& y, const Shape& x) {
@@ -40,7 +41,8 @@ void check_gradient(const char* op, const Tensor& gy, const Shape& y, const Shap
                gy.defined() ? shape_str(gy.sizes()) : "undefined", " does not match output ",
                shape_str(y), " of input ", shape_str(x));
   RETORT_CHECK(is_floating(gy.dtype()) && gy.device().is_cpu(), op, ": gradient is ",
-               dtype_name(gy.dtype()), " on ", gy.device().str(), ", expected a floating cpu tensor");
+               dtype_name(gy.dtype()), " on ", gy.device().str(),
+               ", expected a floating cpu tensor");
 }
 
 Shape pooled_sizes(const Shape& x, const Pool2dParams& p) {
@@ -56,8 +58,9 @@ Shape pool2d_output_shape(const char* op, const Tensor& x, const Pool2dParams& p
     RETORT_CHECK(p.kernel[d] >= 1 && p.stride[d] >= 1 && p.padding[d] >= 0, op, ": input ",
                  shape_str(x.sizes()), ": kernel ", pair_str(p.kernel), " and stride ",
                  pair_str(p.stride), " must be >= 1 and padding ", pair_str(p.padding), " >= 0");
-    RETORT_CHECK(2 * p.padding[d] <= p.kernel[d], op, ": input ", shape_str(x.sizes()), ": padding ",
-                 pair_str(p.padding), " must be at most half of kernel ", pair_str(p.kernel));
+    RETORT_CHECK(2 * p.padding[d] <= p.kernel[d], op, ": input ", shape_str(x.sizes()),
+                 ": padding ", pair_str(p.padding), " must be at most half of kernel ",
+                 pair_str(p.kernel));
     RETORT_CHECK(p.kernel[d] <= x.size(2 + d) + 2 * p.padding[d], op, ": input ",
                  shape_str(x.sizes()), ": kernel ", pair_str(p.kernel),
                  " is larger than the padded input ", x.size(2) + 2 * p.padding[0], "x",
@@ -86,15 +89,17 @@ MaxPool2dResult max_pool2d_forward(const Tensor& x, const Pool2dParams& p, bool 
 }
 
 Tensor max_pool2d_backward(const Tensor& gy, const MaxPool2dState& state) {
-  check_gradient("max_pool2d_backward", gy, pooled_sizes(state.input_sizes, state.params), state.input_sizes);
+  check_gradient("max_pool2d_backward", gy, pooled_sizes(state.input_sizes, state.params),
+                 state.input_sizes);
 #if RETORT_WITH_ONEDNN
   if (state.workspace) {
-    RETORT_CHECK(gy.dtype() == kFloat32, "max_pool2d_backward: gradient is ", dtype_name(gy.dtype()),
-                 ", expected float32 like the input");
+    RETORT_CHECK(gy.dtype() == kFloat32, "max_pool2d_backward: gradient is ",
+                 dtype_name(gy.dtype()), ", expected float32 like the input");
     return onednn::max_pool2d_backward(gy, *state.workspace, state.params);
   }
 #endif
-  RETORT_CHECK(state.indices.defined(), "max_pool2d_backward: the forward kept no state for the backward");
+  RETORT_CHECK(state.indices.defined(),
+               "max_pool2d_backward: the forward kept no state for the backward");
   return cpu::max_pool2d_backward(gy, state.indices, state.input_sizes);
 }
 
@@ -134,8 +139,8 @@ Tensor adaptive_avg_pool2d_forward(const Tensor& x, std::array<std::int64_t, 2> 
   check_image("adaptive_avg_pool2d", x);
   RETORT_CHECK(out[0] >= 1 && out[1] >= 1, "adaptive_avg_pool2d: input ", shape_str(x.sizes()),
                ": output size ", pair_str(out), " must be >= 1");
-  RETORT_CHECK(x.size(2) >= 1 && x.size(3) >= 1, "adaptive_avg_pool2d: input ", shape_str(x.sizes()),
-               " has an empty image");
+  RETORT_CHECK(x.size(2) >= 1 && x.size(3) >= 1, "adaptive_avg_pool2d: input ",
+               shape_str(x.sizes()), " has an empty image");
   if (divides(x.sizes(), out)) return avg_pool2d_forward(x, even_params(x.sizes(), out), true);
   return cpu::adaptive_avg_pool2d_forward(x, out);
 }
@@ -143,10 +148,12 @@ Tensor adaptive_avg_pool2d_forward(const Tensor& x, std::array<std::int64_t, 2> 
 Tensor adaptive_avg_pool2d_backward(const Tensor& gy, const Shape& x_sizes) {
   RETORT_CHECK(gy.defined() && gy.dim() == 4 && x_sizes.size() == 4 && gy.size(0) == x_sizes[0] &&
                    gy.size(1) == x_sizes[1],
-               "adaptive_avg_pool2d_backward: gradient ", gy.defined() ? shape_str(gy.sizes()) : "undefined",
-               " does not match input ", shape_str(x_sizes));
+               "adaptive_avg_pool2d_backward: gradient ",
+               gy.defined() ? shape_str(gy.sizes()) : "undefined", " does not match input ",
+               shape_str(x_sizes));
   const std::array<std::int64_t, 2> out{gy.size(2), gy.size(3)};
-  if (divides(x_sizes, out)) return avg_pool2d_backward(gy, x_sizes, even_params(x_sizes, out), true);
+  if (divides(x_sizes, out))
+    return avg_pool2d_backward(gy, x_sizes, even_params(x_sizes, out), true);
   check_gradient("adaptive_avg_pool2d_backward", gy, gy.sizes(), x_sizes);
   return cpu::adaptive_avg_pool2d_backward(gy, x_sizes);
 }

@@ -33,9 +33,10 @@ Tensor avg_pool2d(const Tensor& x, std::array<std::int64_t, 2> kernel,
                   bool count_include_pad) {
   const ops::Pool2dParams p = params(kernel, stride, padding);
   Tensor y = ops::avg_pool2d_forward(x, p, count_include_pad);
-  return autograd::record("avg_pool2d", {x}, y, [xs = x.sizes(), p, count_include_pad](const Tensor& g) {
-    return autograd::Grads{ops::avg_pool2d_backward(g, xs, p, count_include_pad)};
-  });
+  return autograd::record(
+      "avg_pool2d", {x}, y, [xs = x.sizes(), p, count_include_pad](const Tensor& g) {
+        return autograd::Grads{ops::avg_pool2d_backward(g, xs, p, count_include_pad)};
+      });
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, std::array<std::int64_t, 2> output_size) {

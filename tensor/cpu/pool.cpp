@@ -22,6 +22,24 @@ Range adaptive_window(std::int64_t i, std::int64_t out, std::int64_t size) {
   return {(i * size) / out, ((i + 1) * size + out - 1) / out};
 }
 
+// The windows of a pooling with params p over an H×W image: (i, j) → (rows, columns).
+auto pool_windows(const ops::Pool2dParams& p, std::int64_t H, std::int64_t W) {
+  return [p, H, W](std::int64_t i, std::int64_t j) {
+    return std::pair{window(i, p.kernel[0], p.stride[0], p.padding[0], H),
+                     window(j, p.kernel[1], p.stride[1], p.padding[1], W)};
+  };
+}
+auto adaptive_windows(std::int64_t OH, std::int64_t OW, std::int64_t H, std::int64_t W) {
+  return [=](std::int64_t i, std::int64_t j) {
+    return std::pair{adaptive_window(i, OH, H), adaptive_window(j, OW, W)};
+  };
+}
+
+// The avg-pool divisor of a window.
+std::int64_t divisor(const ops::Pool2dParams& p, bool count_include_pad, Range rh, Range rw) {
+  return count_include_pad ? p.kernel[0] * p.kernel[1] : (rh.hi - rh.lo) * (rw.hi - rw.lo);
+}
+
 Shape pooled(const Shape& x, const ops::Pool2dParams& p) {
   return {x[0], x[1], (x[2] + 2 * p.padding[0] - p.kernel[0]) / p.stride[0] + 1,
           (x[3] + 2 * p.padding[1] - p.kernel[1]) / p.stride[1] + 1};
@@ -45,18 +63,14 @@ void for_each_window(std::int64_t planes, std::int64_t OH, std::int64_t OW, Win 
 MaxPool2dOutput max_pool2d_forward(const Tensor& x_in, const ops::Pool2dParams& p) {
   Tensor x = x_in.contiguous();
   const Shape ys = pooled(x.sizes(), p);
-  const std::int64_t H = x.size(2), W = x.size(3), HW = H * W, OHW = ys[2] * ys[3];
+  const std::int64_t H = x.size(2), W = x.size(3), OHW = ys[2] * ys[3];
   MaxPool2dOutput r{empty(ys, x.dtype()), empty(ys, kInt64)};
   dispatch_floating(x.dtype(), "max_pool2d", [&]<class T>() {
     const T* xp = x.data<T>();
     T* yp = r.output.data<T>();
     std::int64_t* ip = r.indices.data<std::int64_t>();
-    auto win = [&](std::int64_t i, std::int64_t j) {
-      return std::pair{window(i, p.kernel[0], p.stride[0], p.padding[0], H),
-                       window(j, p.kernel[1], p.stride[1], p.padding[1], W)};
-    };
-    for_each_window(ys[0] * ys[1], ys[2], ys[3], win, [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
-      const T* plane = xp + pl * HW;
+    auto body = [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
+      const T* plane = xp + pl * H * W;
       T best = -std::numeric_limits<T>::infinity();
       std::int64_t arg = rh.lo * W + rw.lo;
       for (std::int64_t h = rh.lo; h < rh.hi; ++h)
@@ -68,7 +82,8 @@ MaxPool2dOutput max_pool2d_forward(const Tensor& x_in, const ops::Pool2dParams& 
           }
       yp[pl * OHW + o] = best;
       ip[pl * OHW + o] = arg;
-    });
+    };
+    for_each_window(ys[0] * ys[1], ys[2], ys[3], pool_windows(p, H, W), body);
   });
   return r;
 }
@@ -97,18 +112,14 @@ Tensor avg_pool2d_forward(const Tensor& x_in, const ops::Pool2dParams& p, bool c
   dispatch_floating(x.dtype(), "avg_pool2d", [&]<class T>() {
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
-    auto win = [&](std::int64_t i, std::int64_t j) {
-      return std::pair{window(i, p.kernel[0], p.stride[0], p.padding[0], H),
-                       window(j, p.kernel[1], p.stride[1], p.padding[1], W)};
-    };
-    for_each_window(ys[0] * ys[1], ys[2], ys[3], win, [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
+    auto body = [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
       const T* plane = xp + pl * H * W;
       T acc = 0;
       for (std::int64_t h = rh.lo; h < rh.hi; ++h)
         for (std::int64_t w = rw.lo; w < rw.hi; ++w) acc += plane[h * W + w];
-      const std::int64_t div = count_include_pad ? p.kernel[0] * p.kernel[1] : (rh.hi - rh.lo) * (rw.hi - rw.lo);
-      yp[pl * OHW + o] = acc / static_cast<T>(div);
-    });
+      yp[pl * OHW + o] = acc / static_cast<T>(divisor(p, count_include_pad, rh, rw));
+    };
+    for_each_window(ys[0] * ys[1], ys[2], ys[3], pool_windows(p, H, W), body);
   });
   return y;
 }
@@ -121,40 +132,33 @@ Tensor avg_pool2d_backward(const Tensor& gy_in, const Shape& x_sizes, const ops:
   dispatch_floating(gy.dtype(), "avg_pool2d_backward", [&]<class T>() {
     const T* gyp = gy.data<T>();
     T* gxp = gx.data<T>();
-    auto win = [&](std::int64_t i, std::int64_t j) {
-      return std::pair{window(i, p.kernel[0], p.stride[0], p.padding[0], H),
-                       window(j, p.kernel[1], p.stride[1], p.padding[1], W)};
-    };
-    for_each_window(x_sizes[0] * x_sizes[1], gy.size(2), gy.size(3), win,
-                    [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
+    auto body = [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
       T* plane = gxp + pl * H * W;
-      const std::int64_t div = count_include_pad ? p.kernel[0] * p.kernel[1] : (rh.hi - rh.lo) * (rw.hi - rw.lo);
-      const T g = gyp[pl * OHW + o] / static_cast<T>(div);
+      const T g = gyp[pl * OHW + o] / static_cast<T>(divisor(p, count_include_pad, rh, rw));
       for (std::int64_t h = rh.lo; h < rh.hi; ++h)
         for (std::int64_t w = rw.lo; w < rw.hi; ++w) plane[h * W + w] += g;
-    });
+    };
+    for_each_window(x_sizes[0] * x_sizes[1], gy.size(2), gy.size(3), pool_windows(p, H, W), body);
   });
   return gx;
 }
 
 Tensor adaptive_avg_pool2d_forward(const Tensor& x_in, std::array<std::int64_t, 2> out) {
   Tensor x = x_in.contiguous();
-  const std::int64_t H = x.size(2), W = x.size(3);
+  const std::int64_t H = x.size(2), W = x.size(3), OHW = out[0] * out[1];
   Tensor y = empty({x.size(0), x.size(1), out[0], out[1]}, x.dtype());
   dispatch_floating(x.dtype(), "adaptive_avg_pool2d", [&]<class T>() {
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
-    auto win = [&](std::int64_t i, std::int64_t j) {
-      return std::pair{adaptive_window(i, out[0], H), adaptive_window(j, out[1], W)};
-    };
-    for_each_window(x.size(0) * x.size(1), out[0], out[1], win,
-                    [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
+    auto body = [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
       const T* plane = xp + pl * H * W;
       T acc = 0;
       for (std::int64_t h = rh.lo; h < rh.hi; ++h)
         for (std::int64_t w = rw.lo; w < rw.hi; ++w) acc += plane[h * W + w];
-      yp[pl * out[0] * out[1] + o] = acc / static_cast<T>((rh.hi - rh.lo) * (rw.hi - rw.lo));
-    });
+      yp[pl * OHW + o] = acc / static_cast<T>((rh.hi - rh.lo) * (rw.hi - rw.lo));
+    };
+    for_each_window(x.size(0) * x.size(1), out[0], out[1], adaptive_windows(out[0], out[1], H, W),
+                    body);
   });
   return y;
 }
@@ -166,16 +170,13 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& gy_in, const Shape& x_sizes) {
   dispatch_floating(gy.dtype(), "adaptive_avg_pool2d_backward", [&]<class T>() {
     const T* gyp = gy.data<T>();
     T* gxp = gx.data<T>();
-    auto win = [&](std::int64_t i, std::int64_t j) {
-      return std::pair{adaptive_window(i, OH, H), adaptive_window(j, OW, W)};
-    };
-    for_each_window(x_sizes[0] * x_sizes[1], OH, OW, win,
-                    [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
+    auto body = [&](std::int64_t pl, std::int64_t o, Range rh, Range rw) {
       T* plane = gxp + pl * H * W;
       const T g = gyp[pl * OH * OW + o] / static_cast<T>((rh.hi - rh.lo) * (rw.hi - rw.lo));
       for (std::int64_t h = rh.lo; h < rh.hi; ++h)
         for (std::int64_t w = rw.lo; w < rw.hi; ++w) plane[h * W + w] += g;
-    });
+    };
+    for_each_window(x_sizes[0] * x_sizes[1], OH, OW, adaptive_windows(OH, OW, H, W), body);
   });
   return gx;
 }

@@ -132,7 +132,7 @@ void finish(const memory& produced, const Tensor& t) {
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias,
-                      const ops::Conv2dParams& p) {
+                      const ops::Conv2dParams& p, ops::Conv2dSaved* saved) {
   std::lock_guard<std::mutex> lock(scratch_mutex());
   Tensor x = dense_or_packed(x_in), w = dense_or_packed(w_in);
   Tensor b = bias.defined() ? bias.contiguous() : Tensor();
@@ -147,10 +147,27 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias
   auto plain = plain_strides(dd);
   Tensor y = plain ? empty_strided(ysz, *plain) : empty(ysz);
   memory ym = plain ? memory(dd, engine(), y.raw_data()) : slot_memory(Slot::Dst, dd);
-  Args args{{DNNL_ARG_SRC, in_layout(user_memory(x), plan.pd.src_desc(), Slot::Src)},
-            {DNNL_ARG_WEIGHTS, in_layout(weights_memory(w, g, p.groups), plan.pd.weights_desc(), Slot::Weights)},
+  // x in the primitive's layout: in place, or reordered into a buffer the backward can reuse.
+  memory xm = user_memory(x);
+  if (xm.get_desc() != plan.pd.src_desc()) {
+    if (saved) {
+      auto s = std::make_shared<ConvSaved>();
+      s->desc = plan.pd.src_desc();
+      s->buffer = empty({static_cast<std::int64_t>((s->desc.get_size() + 3) / 4)});
+      memory copy(s->desc, engine(), s->buffer.raw_data());
+      reorder(xm, copy);
+      xm = copy;
+      *saved = std::move(s);
+    } else {
+      xm = in_layout(xm, plan.pd.src_desc(), Slot::Src);
+    }
+  }
+  Args args{{DNNL_ARG_SRC, xm},
+            {DNNL_ARG_WEIGHTS,
+             in_layout(weights_memory(w, g, p.groups), plan.pd.weights_desc(), Slot::Weights)},
             {DNNL_ARG_DST, ym}};
-  if (b.defined()) args.emplace(DNNL_ARG_BIAS, in_layout(user_memory(b), plan.pd.bias_desc(), Slot::DiffWeights));
+  if (b.defined())
+    args.emplace(DNNL_ARG_BIAS, in_layout(user_memory(b), plan.pd.bias_desc(), Slot::DiffWeights));
   plan.prim.execute(stream(), args);
   finish(ym, y);
   stream().wait();
@@ -158,7 +175,8 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias
 }
 
 ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const Tensor& w_in,
-                                 const ops::Conv2dGradMask& mask, const ops::Conv2dParams& p) {
+                                 const ops::Conv2dGradMask& mask, const ops::Conv2dParams& p,
+                                 const ConvSaved* saved) {
   std::lock_guard<std::mutex> lock(scratch_mutex());
   Tensor gy = dense_or_packed(gy_in);
   const Geometry g = geometry(x_in.sizes(), w_in.sizes(), p);
@@ -179,9 +197,11 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
     memory gxm;
     r.input = result_for(plan.pd.diff_src_desc(), x_in, Slot::DiffSrc, gxm);
     gy_data = in_layout(gy_user, plan.pd.diff_dst_desc(), Slot::DiffDst);
-    plan.prim.execute(stream(), {{DNNL_ARG_DIFF_DST, gy_data},
-                                 {DNNL_ARG_WEIGHTS, in_layout(weights_memory(w, g, p.groups), plan.pd.weights_desc(), Slot::Weights)},
-                                 {DNNL_ARG_DIFF_SRC, gxm}});
+    plan.prim.execute(stream(),
+                      {{DNNL_ARG_DIFF_DST, gy_data},
+                       {DNNL_ARG_WEIGHTS, in_layout(weights_memory(w, g, p.groups),
+                                                    plan.pd.weights_desc(), Slot::Weights)},
+                       {DNNL_ARG_DIFF_SRC, gxm}});
     finish(gxm, r.input);
   }
   if (mask.weight) {
@@ -198,20 +218,24 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
       return WeightsPlan{pd, dn::convolution_backward_weights(pd)};
     });
     const memory::desc want = plan.pd.diff_dst_desc();
-    memory gym = gy_data && gy_data.get_desc() == want ? gy_data : in_layout(gy_user, want, Slot::DiffDst2);
+    memory gym =
+        gy_data && gy_data.get_desc() == want ? gy_data : in_layout(gy_user, want, Slot::DiffDst2);
     r.weight = empty(w_in.sizes());
     memory gw_user = weights_memory(r.weight, g, p.groups);
     memory gwm = gw_user.get_desc() == plan.pd.diff_weights_desc()
                      ? gw_user
                      : slot_memory(Slot::DiffWeights, plan.pd.diff_weights_desc());
-    Args args{{DNNL_ARG_DIFF_DST, gym},
-              {DNNL_ARG_SRC, in_layout(user_memory(x), plan.pd.src_desc(), Slot::Src)},
-              {DNNL_ARG_DIFF_WEIGHTS, gwm}};
+    memory xm = saved && saved->desc == plan.pd.src_desc()
+                    ? memory(saved->desc, engine(), saved->buffer.raw_data())
+                    : in_layout(user_memory(x), plan.pd.src_desc(), Slot::Src);
+    Args args{{DNNL_ARG_DIFF_DST, gym}, {DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_WEIGHTS, gwm}};
     memory gbm;
     if (mask.bias) {
       r.bias = empty({w_in.size(0)});
       memory gb_user = user_memory(r.bias);
-      gbm = gb_user.get_desc() == plan.pd.diff_bias_desc() ? gb_user : slot_memory(Slot::Dst, plan.pd.diff_bias_desc());
+      gbm = gb_user.get_desc() == plan.pd.diff_bias_desc()
+                ? gb_user
+                : slot_memory(Slot::Dst, plan.pd.diff_bias_desc());
       args.emplace(DNNL_ARG_DIFF_BIAS, gbm);
     }
     plan.prim.execute(stream(), args);

@@ -4,14 +4,27 @@
 // channels, direct otherwise), so operands are reordered in and results out: y is packed NCHW
 // (or the plain layout oneDNN chose), gx has x's layout when x is NCHW or NHWC, gw/gb are packed.
 #pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include "tensor/conv.h"
 
 namespace retort::onednn {
 
+// x as the forward primitive read it, when that needed a reorder (a blocked copy): the
+// backward-weights primitive reads it from here instead of reordering x again, when its layout is
+// the same. The buffer is a tensor's storage, so it goes back to the caching allocator.
+struct ConvSaved {
+  dnnl::memory::desc desc;
+  Tensor buffer;
+};
+
+// y; *saved (when non-null) receives the blocked copy of x, if one was made.
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias,
-                      const ops::Conv2dParams& p);
+                      const ops::Conv2dParams& p, ops::Conv2dSaved* saved);
 // The requested gradients; a bias gradient is computed only together with the weight gradient.
+// saved may be null.
 ops::Conv2dGrads conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w,
-                                 const ops::Conv2dGradMask& mask, const ops::Conv2dParams& p);
+                                 const ops::Conv2dGradMask& mask, const ops::Conv2dParams& p,
+                                 const ConvSaved* saved);
 
 }  // namespace retort::onednn

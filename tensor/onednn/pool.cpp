@@ -80,9 +80,11 @@ Tensor forward(dn::algorithm a, const Tensor& x_in, const ops::Pool2dParams& p,
   Tensor x = dense_or_packed(x_in);
   Tensor y = empty_ordered_like(x, pooled(x.sizes(), p));
   const bool training = ws != nullptr;
-  ForwardPlan& plan = forward_plan(a, training ? dn::prop_kind::forward_training : dn::prop_kind::forward_inference, x, y, p);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(plan.pd.src_desc(), engine(), x.raw_data())},
-                                       {DNNL_ARG_DST, memory(plan.pd.dst_desc(), engine(), y.raw_data())}};
+  ForwardPlan& plan = forward_plan(
+      a, training ? dn::prop_kind::forward_training : dn::prop_kind::forward_inference, x, y, p);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, memory(plan.pd.src_desc(), engine(), x.raw_data())},
+      {DNNL_ARG_DST, memory(plan.pd.dst_desc(), engine(), y.raw_data())}};
   if (training) {
     auto w = std::make_shared<PoolWorkspace>();
     w->fwd_pd = plan.pd;
@@ -121,9 +123,11 @@ void backward(dn::algorithm a, const dn::pooling_forward::primitive_desc& fwd, c
   });
   // The workspace refers to positions in y's layout, so gy is brought to that layout.
   Tensor gy = dense_or_packed(gy_in);
-  memory gym = in_layout(memory(canonical_desc(gy), engine(), gy.raw_data()), plan.pd.diff_dst_desc(), Slot::DiffDst);
-  std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, gym},
-                                       {DNNL_ARG_DIFF_SRC, memory(plan.pd.diff_src_desc(), engine(), gx.raw_data())}};
+  memory gym = in_layout(memory(canonical_desc(gy), engine(), gy.raw_data()),
+                         plan.pd.diff_dst_desc(), Slot::DiffDst);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_DIFF_DST, gym},
+      {DNNL_ARG_DIFF_SRC, memory(plan.pd.diff_src_desc(), engine(), gx.raw_data())}};
   if (workspace) args.emplace(DNNL_ARG_WORKSPACE, workspace);
   plan.prim.execute(stream(), args);
   stream().wait();

@@ -37,7 +37,11 @@ TEST_CASE("conv2d passes gradcheck for every option", "[autograd][gradcheck][con
       {"padding 1, bias", {2, 3, 5, 6}, {4, 3, 3, 3}, true, opts({1, 1}, {1, 1})},
       {"stride 2, no padding, no bias", {1, 2, 7, 8}, {3, 2, 3, 3}, false, opts({2, 2}, {0, 0})},
       {"groups 2, dilation 2", {1, 4, 7, 7}, {6, 2, 3, 3}, true, opts({1, 1}, {2, 2}, {2, 2}, 2)},
-      {"asymmetric kernel, stride and padding", {2, 3, 6, 7}, {2, 3, 2, 3}, true, opts({2, 1}, {0, 1}, {1, 2})},
+      {"asymmetric kernel, stride and padding",
+       {2, 3, 6, 7},
+       {2, 3, 2, 3},
+       true,
+       opts({2, 1}, {0, 1}, {1, 2})},
       {"1x1, groups 3", {1, 3, 4, 5}, {6, 1, 1, 1}, false, opts({1, 1}, {0, 0}, {1, 1}, 3)},
   };
   for (const auto& c : cases) {
@@ -64,7 +68,8 @@ TEST_CASE("conv2d float32 gradients (fast path) match float64 ones", "[autograd]
   for (const Shape& ws : {Shape{5, 3, 3, 3}, Shape{32, 32, 3, 3}}) {
     const Shape xs{2, ws[1], 9, 10};
     Tensor x64 = in(xs, 7), w64 = in(ws, 8), b64 = in({ws[0]}, 9);
-    Tensor x32 = in(xs, 7, true, kFloat32), w32 = in(ws, 8, true, kFloat32), b32 = in({ws[0]}, 9, true, kFloat32);
+    Tensor x32 = in(xs, 7, true, kFloat32), w32 = in(ws, 8, true, kFloat32),
+           b32 = in({ws[0]}, 9, true, kFloat32);
     Tensor y64 = conv2d(x64, w64, b64, o), y32 = conv2d(x32, w32, b32, o);
     Tensor gy = testing::random_tensor(y64.sizes(), kFloat64, 10);
     y64.backward(gy);

@@ -30,7 +30,8 @@ inline Tensor fixture_gy(const Shape& s, DType dt) {
 }
 
 // The recorded values of `tensor` (y, gx, gw, gb) for `name`, shaped like `like`.
-inline Tensor fixture_values(const std::string& name, const std::string& tensor, const Shape& like) {
+inline Tensor fixture_values(const std::string& name, const std::string& tensor,
+                             const Shape& like) {
   std::ifstream in(std::string(RETORT_TEST_FIXTURES) + "/conv/pytorch.txt");
   REQUIRE(in.good());
   std::string row;
