@@ -3,11 +3,11 @@
 // batch (loss, running accuracy, images/s, ETA) and test accuracy after each epoch.
 // usage: train_student [--data DIR] [--epochs E] [--batch B] [--lr LR] [--threads N] [--seed S]
 //                      [--train-limit N] [--test-limit N]
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "common/progress.h"
 #include "data/fashion_mnist.h"
 #include "nn/functional.h"
 #include "nn/models.h"
@@ -60,13 +60,6 @@ Args parse(int argc, char** argv) {
 // Fashion-MNIST's pixel mean and standard deviation over the training set.
 Tensor normalise(const Tensor& x) { return (x - 0.2860) / 0.3530; }
 
-std::string clock_str(double s) {
-  char buf[32];
-  int t = static_cast<int>(s + 0.5);
-  std::snprintf(buf, sizeof buf, "%d:%02d", t / 60, t % 60);
-  return buf;
-}
-
 double evaluate(nn::Module& net, const data::FashionMnist& test, std::int64_t batch) {
   NoGradGuard ng;
   net.eval();
@@ -100,9 +93,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(test.labels.numel()), static_cast<long long>(a.batch), a.lr, a.threads);
     for (int epoch = 1; epoch <= a.epochs; ++epoch) {
       Tensor order = randperm(n);
-      auto t0 = std::chrono::steady_clock::now();
-      double loss_sum = 0;
-      std::int64_t correct = 0, seen = 0;
+      examples::Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(a.epochs), steps, n);
       for (std::int64_t step = 0; step < steps; ++step) {
         std::int64_t len = std::min(a.batch, n - step * a.batch);
         Tensor idx = narrow(order, 0, step * a.batch, len);
@@ -113,21 +104,11 @@ int main(int argc, char** argv) {
         Tensor loss = F::cross_entropy(logits, y);
         loss.backward();
         opt.step();
-        loss_sum += loss.item<double>() * static_cast<double>(len);
-        correct += sum(eq(argmax(logits, 1), y)).item<std::int64_t>();
-        seen += len;
-        double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        double ips = static_cast<double>(seen) / el;
-        std::printf("\repoch %d/%d [%4lld/%lld] loss %.4f acc %5.1f%% %7.0f img/s ETA %s   ", epoch, a.epochs,
-                    static_cast<long long>(step + 1), static_cast<long long>(steps),
-                    loss_sum / static_cast<double>(seen), 100.0 * static_cast<double>(correct) / static_cast<double>(seen),
-                    ips, clock_str(static_cast<double>(n - seen) / ips).c_str());
-        std::fflush(stdout);
+        bar.update(len, loss.item<double>(), sum(eq(argmax(logits, 1), y)).item<std::int64_t>());
       }
-      double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("\repoch %d/%d done in %s: train loss %.4f acc %.1f%%, test acc %.2f%%            \n", epoch,
-                  a.epochs, clock_str(el).c_str(), loss_sum / static_cast<double>(seen),
-                  100.0 * static_cast<double>(correct) / static_cast<double>(seen), evaluate(*net, test, 1000));
+                  a.epochs, examples::clock_str(bar.seconds()).c_str(), bar.mean_loss(), bar.accuracy(),
+                  evaluate(*net, test, 1000));
     }
   } catch (const Error& e) {
     std::fprintf(stderr, "\ntrain_student: %s\n", e.what());
