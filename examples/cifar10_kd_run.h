@@ -1,0 +1,27 @@
+// The CIFAR-10 KD experiment behind examples/cifar10_kd (and reusable by the KD studies):
+// options, and run_cifar10_kd() which trains teacher, baseline student and KD student and
+// reports them.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace retort::examples {
+
+struct KdArgs {
+  std::string data = "data-cache/cifar10";
+  int teacher_epochs = 5;
+  int student_epochs = 10;
+  double T = 2.0, kd_weight = 0.25, ce_weight = 0.75, lr = 1e-3;
+  std::int64_t batch = 128;
+  std::uint64_t seed = 42;
+  int threads = 2;
+  bool augment = false;
+  bool cache_teacher_logits = false;
+  std::string save_teacher, load_teacher, csv, out = "cifar10_kd_out";
+  std::int64_t train_limit = -1, test_limit = -1;
+};
+
+// Returns the process exit code.
+int run_cifar10_kd(const KdArgs& args);
+
+}  // namespace retort::examples
