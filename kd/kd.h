@@ -1,6 +1,11 @@
-// Everything of kd/ (namespace retort::kd): response (logit), relation and feature distillation
-// losses. docs/kd.md lists the formulas, defaults and the reference each one follows.
+// Everything of kd/ (namespace retort::kd): response (logit), relation, feature (hint, AT, NST,
+// FSP, VID), cosine hidden-representation and CRD distillation losses. docs/kd.md lists the
+// formulas, defaults and the reference each one follows.
 #pragma once
+#include "kd/cosine.h"
+#include "kd/crd.h"
 #include "kd/feature.h"
+#include "kd/fsp.h"
 #include "kd/relation.h"
 #include "kd/response.h"
+#include "kd/vid.h"
