@@ -17,3 +17,8 @@
 #include "optim/lr_scheduler.h"
 #include "optim/sgd.h"
 #include "data/fashion_mnist.h"
+#include "data/cifar10.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "data/transforms.h"
+#include "kd/kd.h"
