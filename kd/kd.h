@@ -9,3 +9,6 @@
 #include "kd/relation.h"
 #include "kd/response.h"
 #include "kd/vid.h"
+#include "kd/attribution.h"
+#include "kd/distiller.h"
+#include "kd/graph_dump.h"
