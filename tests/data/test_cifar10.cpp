@@ -11,24 +11,15 @@
 #include <fstream>
 
 #include "support/helpers.h"
+#include "support/temp_dir.h"
 
 using namespace retort;
+using retort::testing::TempDir;
 using namespace retort::data;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("retort_cifar10_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str() const { return path.string(); }
-};
 
 // Pixel byte k (0..3071) of the image with global index r: distinct across nearby images.
 std::uint8_t pixel(std::int64_t r, std::int64_t k) { return static_cast<std::uint8_t>((r * 31 + k * 7 + 3) % 256); }
@@ -55,7 +46,7 @@ void write_train(const TempDir& d) {
 }  // namespace
 
 TEST_CASE("cifar10 reads records with the R, G, B planes in order", "[data]") {
-  TempDir d;
+  TempDir d("cifar10");
   // Record 0: red plane all 10, green 20, blue 30, except green (h=1, w=2) = 200 and blue (31, 0) = 255.
   {
     std::ofstream out(d.path / "test_batch.bin", std::ios::binary);
@@ -86,7 +77,7 @@ TEST_CASE("cifar10 reads records with the R, G, B planes in order", "[data]") {
 }
 
 TEST_CASE("cifar10 reads the train files in order, with limits", "[data]") {
-  TempDir d;
+  TempDir d("cifar10");
   write_train(d);
   write_file(d.path / "test_batch.bin", 100, {8, 8});
   auto ds = load_cifar10(Split::Train, d.str());
@@ -126,7 +117,7 @@ TEST_CASE("cifar10 reads the train files in order, with limits", "[data]") {
 }
 
 TEST_CASE("cifar10 rejects broken directories, naming the file", "[data]") {
-  TempDir d;
+  TempDir d("cifar10");
   SECTION("missing files are all listed") {
     write_file(d.path / "data_batch_1.bin", 0, {1});
     write_file(d.path / "data_batch_3.bin", 0, {1});

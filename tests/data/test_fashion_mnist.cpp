@@ -9,25 +9,15 @@
 
 #include "data/idx.h"
 #include "support/helpers.h"
+#include "support/temp_dir.h"
 
 using namespace retort;
+using retort::testing::TempDir;
 using namespace retort::data;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("retort_fmnist_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::uint8_t pixel(std::size_t i) { return static_cast<std::uint8_t>((i * 37 + 11) % 256); }
 
@@ -47,7 +37,7 @@ void write_split(const TempDir& d, std::uint32_t n, const std::vector<std::uint8
 }  // namespace
 
 TEST_CASE("fashion_mnist reads small IDX gz files", "[data]") {
-  TempDir d;
+  TempDir d("fmnist");
   write_split(d, 3, {9, 0, 4});
   auto ds = load_fashion_mnist(Split::Test, d.path.string());
   REQUIRE(ds.images.sizes() == Shape{3, 1, 28, 28});
@@ -73,7 +63,7 @@ TEST_CASE("fashion_mnist reads small IDX gz files", "[data]") {
 }
 
 TEST_CASE("fashion_mnist rejects malformed files, naming the file", "[data]") {
-  TempDir d;
+  TempDir d("fmnist");
   const std::string images = d.file("t10k-images-idx3-ubyte.gz");
   const std::string labels = d.file("t10k-labels-idx1-ubyte.gz");
 

@@ -13,29 +13,16 @@
 #include "nn/nn.h"
 #include "nn/serialization.h"
 #include "support/helpers.h"
+#include "support/temp_dir.h"
 #include "tensor/random.h"
 
 using namespace retort;
+using retort::testing::TempDir;
 using namespace retort::nn;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() /
-          ("retort_nn_ser_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
-    fs::create_directories(dir);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-  static int& counter() {
-    static int c = 0;
-    return c;
-  }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -74,10 +61,10 @@ std::vector<std::vector<double>> snapshot(const Module& m) {
 }  // namespace
 
 TEST_CASE("save/load round trip of a module, with metadata and exact header layout") {
-  TempDir tmp;
+  TempDir tmp("nn_ser");
   manual_seed(1);
   auto a = std::make_shared<StudentNet>();
-  std::string path = tmp.path("student.safetensors");
+  std::string path = tmp.file("student.safetensors");
   save_safetensors(*a, path, {{"epoch", "3"}});
   REQUIRE_FALSE(fs::exists(path + ".tmp"));
 
@@ -108,14 +95,14 @@ TEST_CASE("save/load round trip of a module, with metadata and exact header layo
 }
 
 TEST_CASE("all dtypes, 0-d and empty tensors round trip; BatchNorm counter is I64") {
-  TempDir tmp;
+  TempDir tmp("nn_ser");
   TensorMap m;
   m["f64"] = testing::random_tensor({2, 3}, kFloat64, 1);
   m["i64"] = from_vector(std::vector<std::int64_t>{-5, 0, 1LL << 40}, {3});
   m["scalar"] = full({}, 2.5, kFloat32);
   m["empty"] = zeros({0, 4});
   m["view"] = transpose(testing::random_tensor({3, 2}, kFloat32, 2), 0, 1);  // saved packed
-  std::string path = tmp.path("mixed.safetensors");
+  std::string path = tmp.file("mixed.safetensors");
   save_safetensors(m, path);
   TensorMap r = load_safetensors(path);
   REQUIRE(r.size() == m.size());
@@ -128,8 +115,8 @@ TEST_CASE("all dtypes, 0-d and empty tensors round trip; BatchNorm counter is I6
   auto bn = make_sequential(std::make_shared<BatchNorm2d>(2));
   bn->train();
   (*bn)(testing::random_tensor({2, 2, 3, 3}, kFloat32, 3));
-  save_safetensors(*bn, tmp.path("bn.safetensors"));
-  TensorMap s = load_safetensors(tmp.path("bn.safetensors"));
+  save_safetensors(*bn, tmp.file("bn.safetensors"));
+  TensorMap s = load_safetensors(tmp.file("bn.safetensors"));
   REQUIRE(s.at("0.num_batches_tracked").dtype() == kInt64);
   REQUIRE(s.at("0.num_batches_tracked").item<std::int64_t>() == 1);
   auto bn2 = make_sequential(std::make_shared<BatchNorm2d>(2));
@@ -140,15 +127,15 @@ TEST_CASE("all dtypes, 0-d and empty tensors round trip; BatchNorm counter is I6
 }
 
 TEST_CASE("damaged files fail with the file, the tensor and the problem named") {
-  TempDir tmp;
+  TempDir tmp("nn_ser");
   auto net = std::make_shared<StudentNet>();
-  std::string good = tmp.path("good.safetensors");
+  std::string good = tmp.file("good.safetensors");
   save_safetensors(*net, good);
   std::string bytes = read_bytes(good);
   auto before = snapshot(*net);
   auto expect_fail = [&](const std::string& name, const std::string& content,
                          const std::vector<std::string>& needles) {
-    std::string p = tmp.path(name);
+    std::string p = tmp.file(name);
     write_bytes(p, content);
     std::string msg = error_of([&] { load_safetensors(p); });
     INFO(msg);
@@ -200,7 +187,7 @@ TEST_CASE("damaged files fail with the file, the tensor and the problem named") 
       "outside",
       make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", std::string(4, '\0')),
       {"tensor 'a'", "outside the data section"});
-  REQUIRE_THROWS_WITH(load_safetensors(tmp.path("does_not_exist")), Catch::Contains("cannot open"));
+  REQUIRE_THROWS_WITH(load_safetensors(tmp.file("does_not_exist")), Catch::Contains("cannot open"));
 }
 
 TEST_CASE("load_state_dict checks keys and shapes before copying anything") {
@@ -245,11 +232,11 @@ TEST_CASE("load_state_dict checks keys and shapes before copying anything") {
 }
 
 TEST_CASE("saving to an unwritable place fails and leaves no file") {
-  TempDir tmp;
-  std::string path = tmp.path("no_such_dir/x.safetensors");
+  TempDir tmp("nn_ser");
+  std::string path = tmp.file("no_such_dir/x.safetensors");
   REQUIRE_THROWS_WITH(save_safetensors(StudentNet(), path), Catch::Contains("cannot open"));
   REQUIRE_FALSE(fs::exists(path));
   TensorMap bad;
   bad["__metadata__"] = zeros({1});
-  REQUIRE_THROWS_WITH(save_safetensors(bad, tmp.path("y")), Catch::Contains("invalid tensor name"));
+  REQUIRE_THROWS_WITH(save_safetensors(bad, tmp.file("y")), Catch::Contains("invalid tensor name"));
 }

@@ -1,6 +1,11 @@
 // Test helpers (see helpers.h). Comparisons go through to_vector<double>() so any dtype pair works.
 #include "support/helpers.h"
 
+#include "retort_config.h"
+#if RETORT_WITH_ONEDNN
+#include "tensor/onednn/common.h"
+#endif
+
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -43,6 +48,20 @@ Tensor random_tensor(const Shape& sizes, DType dtype, std::uint64_t seed, double
   std::vector<double> v(static_cast<std::size_t>(shape_numel(sizes)));
   for (auto& e : v) e = nd(rng);
   return from_vector(v, sizes, dtype);
+}
+
+Tensor grad_leaf(const Shape& sizes, std::uint64_t seed, bool requires_grad) {
+  Tensor t = random_tensor(sizes, kFloat64, seed);
+  t.set_requires_grad(requires_grad);
+  return t;
+}
+
+bool onednn_fast_paths() {
+#if RETORT_WITH_ONEDNN
+  return onednn::enabled();
+#else
+  return false;
+#endif
 }
 
 }  // namespace retort::testing

@@ -17,6 +17,13 @@ bool allclose(const Tensor& a, const Tensor& b, double atol, double rtol, std::s
 // Normal(0,1) values from a private seeded generator (does not disturb the global one).
 Tensor random_tensor(const Shape& sizes, DType dtype, std::uint64_t seed, double scale = 1.0);
 
+// A float64 leaf of N(0,1) values from a private seed, requiring grad unless requires_grad is
+// false: the usual gradcheck input.
+Tensor grad_leaf(const Shape& sizes, std::uint64_t seed, bool requires_grad = true);
+// Whether float32 ops take the oneDNN fast paths in this build and run (RETORT_ONEDNN=0 or
+// onednn::set_enabled(false) turn them off).
+bool onednn_fast_paths();
+
 }  // namespace retort::testing
 
 #define REQUIRE_ALLCLOSE(a, b, atol, rtol)                                   \

@@ -16,15 +16,6 @@ using retort::testing::random_tensor;
 
 namespace {
 
-// Whether float32 ops take the oneDNN path in this run (RETORT_ONEDNN=0 turns it off).
-bool fast_path() {
-#if RETORT_WITH_ONEDNN
-  return onednn::enabled();
-#else
-  return false;
-#endif
-}
-
 enum class Layout { Nchw, Nhwc, Strided };
 
 // A float32 tensor of logical shape s (4-D) with the given memory layout and N(0, scale) values.
@@ -62,7 +53,7 @@ void check_against_reference(const Case& c) {
   REQUIRE_ALLCLOSE(g.input, cpu::conv2d_backward_data(f64(gy), f64(w), c.x, c.p), 2e-4, 2e-4);
   REQUIRE_ALLCLOSE(g.weight, cpu::conv2d_backward_weight(f64(gy), f64(x), c.w, c.p), 5e-4, 2e-4);
   if (c.bias) REQUIRE_ALLCLOSE(g.bias, cpu::conv2d_backward_bias(f64(gy)), 5e-4, 2e-4);
-  if (c.x_layout == Layout::Nhwc && fast_path())  // gx keeps x's layout (size-1 dims aside)
+  if (c.x_layout == Layout::Nhwc && testing::onednn_fast_paths())  // gx keeps x's layout (size-1 dims aside)
     for (std::int64_t d = 0; d < 4; ++d)
       if (x.size(d) > 1) REQUIRE(g.input.stride(d) == x.stride(d));
 

@@ -15,15 +15,6 @@ using retort::testing::random_tensor;
 
 namespace {
 
-// Whether float32 ops take the oneDNN path in this run (RETORT_ONEDNN=0 turns it off).
-bool fast_path() {
-#if RETORT_WITH_ONEDNN
-  return onednn::enabled();
-#else
-  return false;
-#endif
-}
-
 ops::Pool2dParams pp(std::array<std::int64_t, 2> k, std::array<std::int64_t, 2> s,
                      std::array<std::int64_t, 2> pad = {0, 0}) {
   ops::Pool2dParams p;
@@ -117,7 +108,7 @@ TEST_CASE("max_pool2d fast path matches the reference", "[pool]") {
     Tensor gy = make(ref.output.sizes(), c.gy_layout, 20 + i);
     REQUIRE_ALLCLOSE(ops::max_pool2d_backward(gy, *fast.state),
                      cpu::max_pool2d_backward(f64(gy), ref.indices, c.x), 1e-6, 1e-6);
-    if (c.x_layout == 1 && fast_path()) REQUIRE(fast.output.stride(1) == 1);  // NHWC in, NHWC out
+    if (c.x_layout == 1 && testing::onednn_fast_paths()) REQUIRE(fast.output.stride(1) == 1);  // NHWC in, NHWC out
     REQUIRE(ops::max_pool2d_forward(x, c.p, false).state == nullptr);
   }
 }
