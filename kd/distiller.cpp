@@ -125,24 +125,30 @@ Tensor Distiller::teacher_forward(const Tensor& x, const std::vector<std::int64_
   return logits;
 }
 
-StepResult Distiller::step(const Tensor& x, const Tensor& y,
-                           const std::vector<std::int64_t>& indices) {
+Context Distiller::forward_context(const Tensor& x, const Tensor& y,
+                                   const std::vector<std::int64_t>& indices, bool& from_cache) {
   RETORT_CHECK(!terms_.empty(), "Distiller::step: no loss terms registered");
   RETORT_CHECK(indices.empty() || static_cast<std::int64_t>(indices.size()) == x.size(0),
                "Distiller::step: input ", shape_str(x.sizes()), " but ", indices.size(),
                " sample indices");
-  StepResult r;
-  r.step = step_;
   Context ctx;
   ctx.step = step_;
   ctx.targets = y;
-  ctx.teacher_logits = teacher_forward(x, indices, ctx, r.teacher_from_cache);
+  ctx.teacher_logits = teacher_forward(x, indices, ctx, from_cache);
   ctx.student_logits = (*student_)(x);
   for (auto& tap : student_taps_) {
     ctx.student_features[tap.path()] = tap.output();
     // The Context holds the features now; the tap would otherwise pin them until the next step.
     tap.clear();
   }
+  return ctx;
+}
+
+StepResult Distiller::step(const Tensor& x, const Tensor& y,
+                           const std::vector<std::int64_t>& indices) {
+  StepResult r;
+  r.step = step_;
+  Context ctx = forward_context(x, y, indices, r.teacher_from_cache);
   for (const auto& term : terms_) {
     Tensor l = term.fn(ctx);
     RETORT_CHECK(l.defined() && l.numel() == 1, "Distiller: term '", term.name,

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "kd/cost.h"
 #include "nn/module.h"
 #include "optim/optimizer.h"
 #include "tensor/tensor.h"
@@ -65,11 +66,15 @@ using Schedule = std::function<double(std::int64_t step)>;
 Schedule linear_warmup(std::int64_t warmup_steps);
 
 using TermFn = std::function<Tensor(const Context&)>;
+// Analytic cost of a term for the batch in the Context (kd/cost.h), e.g.
+//   [](const Context& c) { return cost::rkd(c.targets.size(0), D_s, D_t); }
+using CostFn = std::function<cost::Estimate(const Context&)>;
 struct Term {
   std::string name;
   double weight = 1.0;
   TermFn fn;
   Schedule schedule;  // unset: constant weight
+  CostFn cost;        // unset: term_costs reports measured costs only
 };
 
 struct StepResult {
@@ -104,6 +109,10 @@ class Distiller {
   // optimizer.zero_grad(); r = step(...); r.total.backward(); optimizer.step(); returns r.
   StepResult train_step(optim::Optimizer& optimizer, const Tensor& x, const Tensor& y,
                         const std::vector<std::int64_t>& indices = {});
+  // Per term: analytic estimate (Term::cost) and measured forward / backward time and peak bytes
+  // for this batch (kd/cost.h, defined in kd/cost.cpp); the step counter does not move.
+  std::vector<TermCost> term_costs(const Tensor& x, const Tensor& y,
+                                   const std::vector<std::int64_t>& indices = {}, int repeats = 1);
 
   std::int64_t step_count() const { return step_; }
   void set_step(std::int64_t s) { step_ = s; }
@@ -114,6 +123,9 @@ class Distiller {
  private:
   Tensor teacher_forward(const Tensor& x, const std::vector<std::int64_t>& indices, Context& ctx,
                          bool& from_cache);
+  // Steps 1–2 of step(): the teacher and student forwards and the tapped features.
+  Context forward_context(const Tensor& x, const Tensor& y,
+                          const std::vector<std::int64_t>& indices, bool& from_cache);
 
   std::shared_ptr<nn::Module> student_;
   std::vector<std::shared_ptr<nn::Module>> teachers_;

@@ -2,6 +2,7 @@
 // would exceed kMaxCached, the block is freed instead, so peak memory stays near the working set.
 #include "tensor/cpu/allocator.h"
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <new>
@@ -31,10 +32,23 @@ Cache& cache() {
 
 std::size_t rounded(std::size_t n) { return n < kMinCached ? n : (n + kPage - 1) / kPage * kPage; }
 
+// The counter: relaxed atomics suffice (no ordering with the data), and the peak is raised with
+// a compare-exchange loop that exits at once in the common case where the peak is not exceeded.
+std::atomic<std::size_t> g_live{0};
+std::atomic<std::size_t> g_peak{0};
+
+void count_allocation(std::size_t n) {
+  std::size_t now = g_live.fetch_add(n, std::memory_order_relaxed) + n;
+  std::size_t peak = g_peak.load(std::memory_order_relaxed);
+  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
 }  // namespace
 
 void* allocate(std::size_t nbytes) {
   std::size_t n = rounded(nbytes == 0 ? 64 : nbytes);
+  count_allocation(n);
   if (n >= kMinCached) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
@@ -51,6 +65,7 @@ void* allocate(std::size_t nbytes) {
 
 void release(void* p, std::size_t nbytes) {
   std::size_t n = rounded(nbytes == 0 ? 64 : nbytes);
+  g_live.fetch_sub(n, std::memory_order_relaxed);
   if (n >= kMinCached) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
@@ -75,6 +90,12 @@ std::size_t cached_bytes() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
   return c.bytes;
+}
+
+std::size_t allocated_bytes() { return g_live.load(std::memory_order_relaxed); }
+std::size_t peak_allocated_bytes() { return g_peak.load(std::memory_order_relaxed); }
+void reset_peak_allocated_bytes() {
+  g_peak.store(g_live.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 }  // namespace retort::cpu

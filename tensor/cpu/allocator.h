@@ -15,4 +15,13 @@ void empty_cache();
 // Bytes currently held in the cache (not in use by tensors).
 std::size_t cached_bytes();
 
+// Allocation counter (for measuring what a piece of code allocates, e.g. kd/cost.h): bytes
+// handed out by allocate() and not yet released — cached blocks do not count — and the peak of
+// that since the last reset. Sizes are the rounded block sizes. Cost: one relaxed atomic add per
+// call, and a compare-exchange only when the peak rises.
+std::size_t allocated_bytes();
+std::size_t peak_allocated_bytes();
+// Sets the peak to the current allocated_bytes().
+void reset_peak_allocated_bytes();
+
 }  // namespace retort::cpu
