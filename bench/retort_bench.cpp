@@ -6,7 +6,9 @@
 //   kd_step        teacher forward under no_grad + student forward/backward with
 //                  0.25·T²·KL(softmax(t/T) ‖ softmax(s/T)) + 0.75·CE at T = 2, Adam step
 //   teacher_infer  TeacherNet in eval mode, forward under no_grad
-// usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda]
+// usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda|cuda:N]
+// On a GPU every timed step ends with cuda::synchronize(), so a step is timed to its last kernel
+// (kernels are queued asynchronously and would otherwise be timed only as launches).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +22,8 @@
 #include "nn/models.h"
 #include "optim/adam.h"
 #include "retort.h"
+#include "retort_config.h"
+#include "tensor/cuda/cuda_backend.h"
 #include "tensor/threads.h"
 
 using namespace retort;
@@ -27,13 +31,20 @@ using namespace retort;
 namespace {
 
 constexpr std::int64_t kBatch = 128;
+bool g_on_gpu = false;
+
+void sync_if_gpu() {
+  if (g_on_gpu) cuda::synchronize();
+}
 
 double images_per_second(int steps, const std::function<void()>& fn) {
   for (int i = 0; i < 3; ++i) fn();
+  sync_if_gpu();
   std::vector<double> secs;
   for (int i = 0; i < steps; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     fn();
+    sync_if_gpu();
     secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(secs.begin(), secs.end());
@@ -52,7 +63,7 @@ std::function<void()> train_step(nn::Module& model, optim::Optimizer& opt, const
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr, "usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda]\n");
+  std::fprintf(stderr, "usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda|cuda:N]\n");
   std::exit(2);
 }
 
@@ -70,17 +81,28 @@ int main(int argc, char** argv) {
     else usage();
   }
   if (threads < 1 || steps < 1) usage();
-  if (device != "cpu") {
-    std::fprintf(stderr, "retort_bench: device '%s' is not available in this build\n", device.c_str());
+  Device dev;
+  try {
+    dev = Device(device);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "retort_bench: %s\n", e.what());
     return 2;
   }
+  if (dev.is_cuda() && !cuda::available()) {
+    std::fprintf(stderr, "retort_bench: --device %s: %s\n", device.c_str(),
+                 RETORT_WITH_CUDA ? "no CUDA device is present" : "this build has no CUDA (configure with -DRETORT_WITH_CUDA=ON)");
+    return 2;
+  }
+  g_on_gpu = dev.is_cuda();
   set_num_threads(threads);
   manual_seed(0);
 
-  Tensor x = randn({kBatch, 3, 32, 32});
-  Tensor y = randint(0, 10, {kBatch});
+  Tensor x = randn({kBatch, 3, 32, 32}).to(dev);
+  Tensor y = randint(0, 10, {kBatch}).to(dev);
   auto teacher = std::make_shared<nn::TeacherNet>();
   auto student = std::make_shared<nn::StudentNet>();
+  teacher->to(dev);
+  student->to(dev);
   optim::Adam t_opt(teacher->parameters(), {.lr = 1e-3});
   optim::Adam s_opt(student->parameters(), {.lr = 1e-3});
 
@@ -107,7 +129,7 @@ int main(int argc, char** argv) {
     NoGradGuard ng;
     (*teacher)(x);
   }));
-  std::printf("# retort %s device=%s threads=%d batch=%lld steps=%d\n", RETORT_VERSION, device.c_str(),
+  std::printf("# retort %s device=%s threads=%d batch=%lld steps=%d\n", RETORT_VERSION, dev.str().c_str(),
               threads, static_cast<long long>(kBatch), steps);
   for (auto& [name, v] : res) std::printf("%s %.1f img/s\n", name, v);
   return 0;

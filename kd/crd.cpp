@@ -70,7 +70,9 @@ ContrastMemory::ContrastMemory(std::int64_t f, std::int64_t n, std::int64_t k, d
 }
 
 Tensor ContrastMemory::sample(const Tensor& y) {
-  Tensor c = randint(0, n_data, {y.size(0), nce_k + 1}, &generator);
+  // Negatives are drawn on the host generator (the same stream on every device), then moved
+  // to the labels' device so the memory-bank lookups stay on one device.
+  Tensor c = randint(0, n_data, {y.size(0), nce_k + 1}, &generator).to(y.device());
   ops::select(c, 1, 0).copy_(y);
   return c;
 }

@@ -2,12 +2,17 @@
 // parameter's own step count, then every scalar is converted to the parameter's type and the
 // update is one fused loop over p, g, m, v (and v̂). The arithmetic follows PyTorch's kernels term
 // by term (addcmul: v + (c·g)·g, addcdiv: p + (c·m)/denom) so float64 results agree to rounding.
+// CUDA parameters take the same loop as one fused kernel (tensor/cuda/optim.cu).
 #include "optim/adam.h"
 
 #include <algorithm>
 #include <cmath>
 
+#include "retort_config.h"
 #include "tensor/error.h"
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#endif
 
 namespace retort::optim {
 
@@ -54,6 +59,13 @@ void Adam::update(const ParamGroup& group, const Tensor& p, const Tensor& g, Par
   const double t = static_cast<double>(state.step);
   const double step_size = lr / (1.0 - std::pow(o.beta1, t));
   const double bc2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, t));
+#if RETORT_WITH_CUDA
+  if (p.device().is_cuda()) {
+    const cuda::AdamStep s{lr, o.beta1, o.beta2, o.eps, wd, step_size, bc2_sqrt, decoupled_, o.amsgrad, o.maximize};
+    return cuda::adam_update(p, g, state.buffers[0], state.buffers[1],
+                             o.amsgrad ? state.buffers[2] : Tensor(), s);
+  }
+#endif
   const std::int64_t n = p.numel();
   RETORT_DISPATCH_FLOATING(p.dtype(), name().c_str(), [&]<class T>() {
     T* __restrict pd = p.data<T>();

@@ -3,6 +3,7 @@
 #include "optim/optimizer.h"
 
 #include "autograd/grad_mode.h"
+#include "retort_config.h"
 #include "tensor/error.h"
 
 namespace retort::optim {
@@ -30,8 +31,9 @@ void Optimizer::check_group(ParamGroup& group) {
     RETORT_CHECK(p.defined(), name_, ": parameter ", i, " of group ", gi, " is an undefined tensor");
     RETORT_CHECK(is_floating(p.dtype()), name_, ": parameter ", i, " of group ", gi, " ",
                  shape_str(p.sizes()), " is ", dtype_name(p.dtype()), ", expected float32 or float64");
-    RETORT_CHECK(p.device().is_cpu(), name_, ": parameter ", i, " of group ", gi, " ",
-                 shape_str(p.sizes()), " is on ", p.device().str(), ", expected cpu");
+    RETORT_CHECK(p.device().is_cpu() || (RETORT_WITH_CUDA && p.device().is_cuda()), name_,
+                 ": parameter ", i, " of group ", gi, " ", shape_str(p.sizes()), " is on ",
+                 p.device().str(), ", expected cpu", RETORT_WITH_CUDA ? " or cuda" : "");
     RETORT_CHECK(p.is_contiguous(), name_, ": parameter ", i, " of group ", gi, " ",
                  shape_str(p.sizes()), " is not contiguous");
     RETORT_CHECK(p.is_leaf(), name_, ": parameter ", i, " of group ", gi, " ", shape_str(p.sizes()),
@@ -64,8 +66,8 @@ void Optimizer::step() {
       if (!g.defined()) continue;
       RETORT_CHECK(g.sizes() == p.sizes() && g.dtype() == p.dtype() && g.device() == p.device(),
                    name_, ": parameter ", i, " of group ", gi, " is ", shape_str(p.sizes()), " ",
-                   dtype_name(p.dtype()), " but its grad is ", shape_str(g.sizes()), " ",
-                   dtype_name(g.dtype()), " on ", g.device().str());
+                   dtype_name(p.dtype()), " on ", p.device().str(), " but its grad is ",
+                   shape_str(g.sizes()), " ", dtype_name(g.dtype()), " on ", g.device().str());
       // The engine produces packed gradients; a hand-set strided one is packed here (the only
       // allocation step() can make).
       if (!g.is_contiguous()) g = g.contiguous();

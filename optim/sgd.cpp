@@ -1,9 +1,14 @@
 // SGD update (see sgd.h). Each update is one fused loop over the packed parameter, gradient and
 // momentum buffer; the scalars are converted to the parameter's type first, as PyTorch does for
-// the alpha of add_, so float32 parameters are updated in float32 arithmetic.
+// the alpha of add_, so float32 parameters are updated in float32 arithmetic. CUDA parameters take
+// the same loop as one fused kernel (tensor/cuda/optim.cu).
 #include "optim/sgd.h"
 
+#include "retort_config.h"
 #include "tensor/error.h"
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#endif
 
 namespace retort::optim {
 
@@ -32,6 +37,13 @@ void SGD::update(const ParamGroup& group, const Tensor& p, const Tensor& g, Para
   // "first update" is exactly "buffer not allocated yet".
   const bool first = state.buffers.empty();
   if (use_momentum && first) state.buffers.push_back(empty_like(p));
+#if RETORT_WITH_CUDA
+  if (p.device().is_cuda()) {
+    const cuda::SgdStep s{*group.lr, options_.momentum, options_.dampening, *group.weight_decay,
+                          options_.nesterov, options_.maximize, first};
+    return cuda::sgd_update(p, g, use_momentum ? state.buffers[0] : Tensor(), s);
+  }
+#endif
   const std::int64_t n = p.numel();
   RETORT_DISPATCH_FLOATING(p.dtype(), "SGD", [&]<class T>() {
     T* __restrict pd = p.data<T>();

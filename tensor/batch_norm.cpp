@@ -1,7 +1,8 @@
-// Dispatch point for batch normalisation: argument checks, then the oneDNN primitives for dense
-// float32 inputs (any layout, outputs in the input's layout) or the reference loops in cpu/.
-// The running-statistics update is done here for both paths: oneDNN only reports the batch
-// statistics, and PyTorch's rule (unbiased variance, momentum blend) is ours to apply.
+// Dispatch point for batch normalisation: argument checks, then cuDNN for cuda tensors (packed
+// outputs), the oneDNN primitives for dense float32 inputs (any layout, outputs in the input's
+// layout) or the reference loops in cpu/. The running-statistics update is done here for the cpu
+// paths: oneDNN only reports the batch statistics, and PyTorch's rule (unbiased variance,
+// momentum blend) is ours to apply. cuDNN applies that same rule itself.
 #include "tensor/batch_norm.h"
 
 #include "retort_config.h"
@@ -11,6 +12,9 @@
 #include "tensor/onednn/batch_norm.h"
 #include "tensor/onednn/common.h"
 #endif
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#endif
 
 namespace retort::ops {
 
@@ -18,13 +22,17 @@ namespace {
 
 void check_param(const Tensor& x, const Tensor& p, const char* what, const char* op) {
   if (!p.defined()) return;
-  RETORT_CHECK(p.dim() == 1 && p.size(0) == x.size(1) && p.dtype() == x.dtype() && p.device().is_cpu(),
-               op, ": input ", shape_str(x.sizes()), " and ", what, " ", shape_str(p.sizes()), " ",
-               dtype_name(p.dtype()), ": expected a [", x.size(1), "] ", dtype_name(x.dtype()), " tensor");
+  RETORT_CHECK(p.dim() == 1 && p.size(0) == x.size(1) && p.dtype() == x.dtype(), op, ": input ",
+               shape_str(x.sizes()), " and ", what, " ", shape_str(p.sizes()), " ", dtype_name(p.dtype()),
+               ": expected a [", x.size(1), "] ", dtype_name(x.dtype()), " tensor");
+  RETORT_CHECK(p.device() == x.device(), op, ": input ", shape_str(x.sizes()), " on ", x.device().str(),
+               " and ", what, " ", shape_str(p.sizes()), " on ", p.device().str(), " must be on one device");
 }
 
 void check(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& rm, const Tensor& rv, const char* op) {
-  RETORT_CHECK(x.defined() && x.device().is_cpu(), op, ": input must be a defined cpu tensor");
+  // The cpu always; cuda too when this build has it (cuDNN).
+  RETORT_CHECK(x.defined() && (x.device().is_cpu() || (RETORT_WITH_CUDA && x.device().is_cuda())), op,
+               ": input must be a defined ", RETORT_WITH_CUDA ? "cpu or cuda" : "cpu", " tensor");
   RETORT_CHECK(x.dim() == 2 || x.dim() == 4, op, ": input ", shape_str(x.sizes()),
                ": expected [N,C] or [N,C,H,W]");
   RETORT_CHECK(is_floating(x.dtype()), op, ": input ", shape_str(x.sizes()), " must be floating, got ",
@@ -73,6 +81,10 @@ BatchNormTrain batch_norm_train(const Tensor& x, const Tensor& weight, const Ten
   const std::int64_t C = x.size(1), m = C > 0 ? x.numel() / C : 0;
   RETORT_CHECK(m > 1, "batch_norm: input ", shape_str(x.sizes()),
                ": expected more than 1 value per channel when training");
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda())
+    return cuda::batch_norm_train(x, weight, bias, running_mean, running_var, momentum, eps);
+#endif
   BatchNormTrain r;
 #if RETORT_WITH_ONEDNN
   if (fast(x)) {
@@ -97,6 +109,9 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias
   check(x, weight, bias, running_mean, running_var, "batch_norm");
   RETORT_CHECK(running_mean.defined() && running_var.defined(), "batch_norm: input ",
                shape_str(x.sizes()), ": eval mode needs running_mean and running_var");
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::batch_norm_eval(x, weight, bias, running_mean, running_var, eps);
+#endif
 #if RETORT_WITH_ONEDNN
   if (fast(x)) {
     const std::int64_t C = x.size(1);
@@ -115,6 +130,12 @@ BatchNormGrads batch_norm_backward(const Tensor& g, const Tensor& x, const Tenso
   RETORT_CHECK(g.defined() && g.sizes() == x.sizes() && g.dtype() == x.dtype(),
                "batch_norm_backward: grad ", g.defined() ? shape_str(g.sizes()) : "undefined",
                " and input ", shape_str(x.sizes()), " must match in shape and dtype");
+  RETORT_CHECK(g.device() == x.device(), "batch_norm_backward: grad ", shape_str(g.sizes()), " on ",
+               g.device().str(), " and input ", shape_str(x.sizes()), " on ", x.device().str(),
+               " must be on one device");
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::batch_norm_backward(g, x, weight, mean, var, eps, training);
+#endif
 #if RETORT_WITH_ONEDNN
   if (fast(x)) {
     const std::int64_t C = x.size(1);

@@ -3,9 +3,15 @@
 // with cpu::for_each_offset and give the operand being indexed a zero stride on `dim`: the
 // index value times the real stride is added instead. The index tensor itself gets strides that
 // are zero except on `dim` (index_select/index_add) so its running offset is the k-th index.
+// CUDA tensors go to tensor/cuda/index.cu after the shape checks; input, index and source must
+// share a device.
 #include "tensor/index.h"
 
+#include "retort_config.h"
 #include "tensor/cpu/iter.h"
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#endif
 
 namespace retort::ops {
 
@@ -18,6 +24,12 @@ void check_index_tensor(const Tensor& idx, const char* op) {
 }
 
 // The index value at offset o, checked against the size of dim.
+void check_same_device(const char* op, const Tensor& x, const Tensor& other, const char* what) {
+  RETORT_CHECK(x.device() == other.device(), op, ": input ", shape_str(x.sizes()), " is on ",
+               x.device().str(), " but the ", what, " ", shape_str(other.sizes()), " is on ",
+               other.device().str());
+}
+
 inline std::int64_t checked(std::int64_t v, std::int64_t size, int dim, const char* op,
                             const Tensor& x, const Tensor& idx) {
   if (v < 0 || v >= size)
@@ -100,6 +112,10 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& idx) {
   const int d = wrap_dim(dim, x.dim(), "index_select");
   Shape out_shape = x.sizes();
   out_shape[d] = idx.numel();
+  check_same_device("index_select", x, idx, "index");
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::index_select(x, d, idx);
+#endif
   Tensor out = empty(out_shape, x.dtype());
   const Shape xs = zero_dim_stride(x.strides(), d), is = along_dim_strides(idx, x.dim(), d);
   const std::int64_t* ip = idx.data<std::int64_t>();
@@ -124,6 +140,11 @@ void index_add_(const Tensor& x, std::int64_t dim, const Tensor& idx, const Tens
   want[d] = idx.numel();
   RETORT_CHECK(src.sizes() == want, "index_add: input ", shape_str(x.sizes()), " and source ",
                shape_str(src.sizes()), ": source must be ", shape_str(want));
+  check_same_device("index_add", x, idx, "index");
+  check_same_device("index_add", x, src, "source");
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::index_add_(x, d, idx, src);
+#endif
   const Shape xs = zero_dim_stride(x.strides(), d), is = along_dim_strides(idx, x.dim(), d);
   const std::int64_t* ip = idx.data<std::int64_t>();
   const std::int64_t size = x.size(d), step = x.stride(d);
@@ -149,6 +170,10 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& idx) {
   for (std::int64_t k = 0; ok && k < x.dim(); ++k) ok = k == d || idx.size(k) <= x.size(k);
   RETORT_CHECK(ok, "gather: input ", shape_str(x.sizes()), " and index ", shape_str(idx.sizes()),
                ": index must have the input's rank and be no larger outside dim ", d);
+  check_same_device("gather", x, idx, "index");
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::gather(x, d, idx);
+#endif
   Tensor out = empty(idx.sizes(), x.dtype());
   const Shape xs = zero_dim_stride(x.strides(), d);
   const std::int64_t* ip = idx.data<std::int64_t>();
@@ -172,6 +197,11 @@ void scatter_add_(const Tensor& x, std::int64_t dim, const Tensor& idx, const Te
   RETORT_CHECK(ok, "scatter_add: input ", x.str(), ", index ", shape_str(idx.sizes()),
                " and source ", src.str(), ": index must have the input's rank, fit in the "
                "source, and fit in the input outside dim ", d);
+  check_same_device("scatter_add", x, idx, "index");
+  check_same_device("scatter_add", x, src, "source");
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::scatter_add_(x, d, idx, src);
+#endif
   const Shape xs = zero_dim_stride(x.strides(), d);
   const std::int64_t* ip = idx.data<std::int64_t>();
   const std::int64_t size = x.size(d), step = x.stride(d);
@@ -193,6 +223,9 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& idx, const T
 Tensor one_hot(const Tensor& labels, std::int64_t num_classes, DType dtype) {
   check_index_tensor(labels, "one_hot");
   RETORT_CHECK(num_classes > 0, "one_hot: num_classes must be > 0, got ", num_classes);
+#if RETORT_WITH_CUDA
+  if (labels.device().is_cuda()) return cuda::one_hot(labels, num_classes, dtype);
+#endif
   Shape out_shape = labels.sizes();
   out_shape.push_back(num_classes);
   Tensor out = zeros(out_shape, dtype);

@@ -1,5 +1,5 @@
-// Dispatch point for the matrix products: argument checks, then the oneDNN matmul (float32,
-// enabled, non-empty) or the reference loops in cpu/linalg.cpp.
+// Dispatch point for the matrix products: argument checks, then cuBLAS for cuda tensors, the
+// oneDNN matmul (float32, enabled, non-empty) or the reference loops in cpu/linalg.cpp.
 #include "tensor/linalg.h"
 
 #include <algorithm>
@@ -11,6 +11,9 @@
 #include "tensor/onednn/common.h"
 #include "tensor/onednn/matmul.h"
 #endif
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#endif
 
 namespace retort::ops {
 
@@ -18,8 +21,11 @@ namespace {
 
 void check_operands(const Tensor& a, const Tensor& b, const char* op, const char* na, const char* nb) {
   RETORT_CHECK(a.defined() && b.defined(), op, ": undefined operand");
-  RETORT_CHECK(a.device().is_cpu() && b.device().is_cpu(), op, ": ", na, " ", shape_str(a.sizes()),
-               " and ", nb, " ", shape_str(b.sizes()), " must be on the cpu");
+  // The cpu always; cuda too when this build has it (cuBLAS).
+  const bool supported = a.device().is_cpu() || (RETORT_WITH_CUDA && a.device().is_cuda());
+  RETORT_CHECK(a.device() == b.device() && supported, op, ": ", na, " ", shape_str(a.sizes()), " on ",
+               a.device().str(), " and ", nb, " ", shape_str(b.sizes()), " on ", b.device().str(),
+               RETORT_WITH_CUDA ? " must be on one device" : " must be on the cpu");
   RETORT_CHECK(a.dtype() == b.dtype() && is_floating(a.dtype()), op, ": ", na, " ",
                shape_str(a.sizes()), " ", dtype_name(a.dtype()), " and ", nb, " ",
                shape_str(b.sizes()), " ", dtype_name(b.dtype()), " need one floating dtype");
@@ -30,7 +36,9 @@ void check_operands(const Tensor& a, const Tensor& b, const char* op, const char
 bool use_fast(const Tensor& t, std::int64_t out_numel, std::int64_t k) {
   return onednn::enabled() && t.dtype() == kFloat32 && out_numel > 0 && k > 0;
 }
+#endif
 
+#if RETORT_WITH_ONEDNN || RETORT_WITH_CUDA
 // t with leading size-1 dims added up to rank nd (a view; their strides are irrelevant).
 Tensor pad_rank(const Tensor& t, std::size_t nd) {
   Shape sizes(nd - t.sizes().size(), 1), strides(nd - t.sizes().size(), 0);
@@ -40,8 +48,30 @@ Tensor pad_rank(const Tensor& t, std::size_t nd) {
 }
 #endif
 
+#if RETORT_WITH_CUDA
+// cuBLAS takes one batch dim: both operands are broadcast to the batch shape (stride-0 views)
+// and the batch dims merged, which is a view whenever the strides allow (a broadcast operand of a
+// single batch dim keeps batch stride 0, read once per product) and a packed copy otherwise.
+Tensor cuda_product(const Tensor& a, const Tensor& b, const Shape& out) {
+  const std::size_t nd = out.size();
+  if (nd == 2) return cuda::matmul2d(a, b);
+  const Shape batch(out.begin(), out.end() - 2);
+  const std::int64_t B = shape_numel(batch), M = out[nd - 2], N = out[nd - 1], K = a.size(-1);
+  auto flat = [&](const Tensor& t, std::int64_t rows, std::int64_t cols) {
+    Shape s = batch;
+    s.push_back(rows);
+    s.push_back(cols);
+    return reshape(expand(pad_rank(t, nd), s), {B, rows, cols});
+  };
+  return view(cuda::bmm(flat(a, M, K), flat(b, K, N)), out);
+}
+#endif
+
 // The product once shapes are known good; out is the result shape.
 Tensor product(const Tensor& a, const Tensor& b, const Shape& out) {
+#if RETORT_WITH_CUDA
+  if (a.device().is_cuda()) return cuda_product(a, b, out);
+#endif
 #if RETORT_WITH_ONEDNN
   if (use_fast(a, shape_numel(out), a.size(-1))) {
     Tensor y = empty(out, a.dtype());
@@ -98,10 +128,20 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     RETORT_CHECK(b.dtype() == x.dtype() && b.dim() == 1 && b.size(0) == OUT, "linear: weight ",
                  shape_str(w.sizes()), " and bias ", shape_str(b.sizes()), " ", dtype_name(b.dtype()),
                  ": expected a bias [", OUT, "] of the weight's dtype");
+  if (b.defined())
+    RETORT_CHECK(b.device() == x.device(), "linear: input ", shape_str(x.sizes()), " on ", x.device().str(),
+                 " and bias ", shape_str(b.sizes()), " on ", b.device().str(), " must be on one device");
   Shape out(x.sizes().begin(), x.sizes().end() - 1);
   out.push_back(OUT);
   const std::int64_t M = shape_numel(Shape(x.sizes().begin(), x.sizes().end() - 1));
   Tensor x2 = reshape(x, {M, IN});
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) {
+    Tensor y = cuda::matmul2d(x2, transpose(w, 0, 1));
+    if (b.defined() && y.numel() > 0) cuda::binary_(cuda::Binary::Add, y, b);
+    return view(y, out);
+  }
+#endif
 #if RETORT_WITH_ONEDNN
   if (use_fast(x, M * OUT, IN)) {
     Tensor y = empty({M, OUT}, x.dtype());
@@ -130,7 +170,15 @@ LinearGrads linear_backward(const Tensor& gy, const Tensor& x, const Tensor& w, 
                  " and input ", shape_str(x.sizes()), ": leading dims differ");
     r.gw = matmul(transpose(g2, 0, 1), reshape(x, {rows, x.size(-1)}));
   }
-  if (need_gb) r.gb = cpu::sum_rows(g2);
+  if (need_gb) {
+#if RETORT_WITH_CUDA
+    if (g2.device().is_cuda()) {
+      r.gb = cuda::reduce(cuda::Reduce::Sum, g2, {0}, false, 0, "linear_backward");
+      return r;
+    }
+#endif
+    r.gb = cpu::sum_rows(g2);
+  }
   return r;
 }
 

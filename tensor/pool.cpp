@@ -1,7 +1,7 @@
-// Pooling dispatch: checks arguments, then oneDNN (float32, enabled, non-empty) or the reference
-// kernels. The max-pool backward follows whichever path produced the state (workspace or
-// indices), not the current setting, so toggling the fast path between forward and backward is
-// safe.
+// Pooling dispatch: checks arguments, then cuDNN (cuda tensors), oneDNN (float32, enabled,
+// non-empty) or the reference kernels. The max-pool backward follows whichever path produced the
+// state (workspace, indices, or the cuda path's input and output), not the current setting, so
+// toggling the fast path between forward and backward is safe.
 #include "tensor/pool.h"
 
 #include "retort_config.h"
@@ -9,6 +9,9 @@
 #if RETORT_WITH_ONEDNN
 #include "tensor/onednn/common.h"
 #include "tensor/onednn/pool.h"
+#endif
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
 #endif
 
 namespace retort::ops {
@@ -28,21 +31,25 @@ std::string pair_str(const std::array<std::int64_t, 2>& a) {
   return std::to_string(a[0]) + "x" + std::to_string(a[1]);
 }
 
+// The cpu always; cuda too when this build has it (cuDNN).
+bool supported(const Device& d) { return d.is_cpu() || (RETORT_WITH_CUDA && d.is_cuda()); }
+constexpr const char* kDevices = RETORT_WITH_CUDA ? "cpu or cuda" : "cpu";
+
 void check_image(const char* op, const Tensor& x) {
   RETORT_CHECK(x.defined() && x.dim() == 4, op, ": expected input [N,C,H,W], got ",
                x.defined() ? shape_str(x.sizes()) : "undefined");
-  RETORT_CHECK(is_floating(x.dtype()) && x.device().is_cpu(), op, ": input ", shape_str(x.sizes()),
-               " is ", dtype_name(x.dtype()), " on ", x.device().str(),
-               ", expected a floating cpu tensor");
+  RETORT_CHECK(is_floating(x.dtype()) && supported(x.device()), op, ": input ", shape_str(x.sizes()),
+               " is ", dtype_name(x.dtype()), " on ", x.device().str(), ", expected a floating ", kDevices,
+               " tensor");
 }
 
 void check_gradient(const char* op, const Tensor& gy, const Shape& y, const Shape& x) {
   RETORT_CHECK(gy.defined() && gy.sizes() == y, op, ": gradient ",
                gy.defined() ? shape_str(gy.sizes()) : "undefined", " does not match output ",
                shape_str(y), " of input ", shape_str(x));
-  RETORT_CHECK(is_floating(gy.dtype()) && gy.device().is_cpu(), op, ": gradient is ",
-               dtype_name(gy.dtype()), " on ", gy.device().str(),
-               ", expected a floating cpu tensor");
+  RETORT_CHECK(is_floating(gy.dtype()) && supported(gy.device()), op, ": gradient is ",
+               dtype_name(gy.dtype()), " on ", gy.device().str(), ", expected a floating ", kDevices,
+               " tensor");
 }
 
 Shape pooled_sizes(const Shape& x, const Pool2dParams& p) {
@@ -73,7 +80,18 @@ MaxPool2dResult max_pool2d_forward(const Tensor& x, const Pool2dParams& p, bool 
   pool2d_output_shape("max_pool2d", x, p);
   MaxPool2dResult r;
   std::shared_ptr<MaxPool2dState> state;
-  if (with_state) state = std::make_shared<MaxPool2dState>(MaxPool2dState{x.sizes(), p, {}, {}});
+  if (with_state) state = std::make_shared<MaxPool2dState>(MaxPool2dState{x.sizes(), p, {}, {}, {}, {}});
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) {
+    r.output = cuda::max_pool2d_forward(x, p);
+    if (state) {
+      state->input = x;
+      state->output = r.output;
+    }
+    r.state = state;
+    return r;
+  }
+#endif
 #if RETORT_WITH_ONEDNN
   if (use_fast_path(x)) {
     r.output = onednn::max_pool2d_forward(x, p, state ? &state->workspace : nullptr);
@@ -91,6 +109,17 @@ MaxPool2dResult max_pool2d_forward(const Tensor& x, const Pool2dParams& p, bool 
 Tensor max_pool2d_backward(const Tensor& gy, const MaxPool2dState& state) {
   check_gradient("max_pool2d_backward", gy, pooled_sizes(state.input_sizes, state.params),
                  state.input_sizes);
+  if (state.output.defined()) {
+    RETORT_CHECK(gy.device() == state.output.device() && gy.dtype() == state.output.dtype(),
+                 "max_pool2d_backward: gradient ", shape_str(gy.sizes()), " is ", dtype_name(gy.dtype()),
+                 " on ", gy.device().str(), ", expected ", dtype_name(state.output.dtype()), " on ",
+                 state.output.device().str(), " like the output");
+#if RETORT_WITH_CUDA
+    return cuda::max_pool2d_backward(gy, state.input, state.output, state.params);
+#endif
+  }
+  RETORT_CHECK(gy.device().is_cpu(), "max_pool2d_backward: gradient ", shape_str(gy.sizes()), " is on ",
+               gy.device().str(), " but the forward ran on the cpu");
 #if RETORT_WITH_ONEDNN
   if (state.workspace) {
     RETORT_CHECK(gy.dtype() == kFloat32, "max_pool2d_backward: gradient is ",
@@ -105,6 +134,9 @@ Tensor max_pool2d_backward(const Tensor& gy, const MaxPool2dState& state) {
 
 Tensor avg_pool2d_forward(const Tensor& x, const Pool2dParams& p, bool count_include_pad) {
   pool2d_output_shape("avg_pool2d", x, p);
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::avg_pool2d_forward(x, p, count_include_pad);
+#endif
 #if RETORT_WITH_ONEDNN
   if (use_fast_path(x)) return onednn::avg_pool2d_forward(x, p, count_include_pad);
 #endif
@@ -116,6 +148,9 @@ Tensor avg_pool2d_backward(const Tensor& gy, const Shape& x_sizes, const Pool2dP
   const Tensor x_meta = as_strided(empty({1}, gy.dtype()), x_sizes, Shape(x_sizes.size(), 0), 0);
   const Shape y = pool2d_output_shape("avg_pool2d_backward", x_meta, p);
   check_gradient("avg_pool2d_backward", gy, y, x_sizes);
+#if RETORT_WITH_CUDA
+  if (gy.device().is_cuda()) return cuda::avg_pool2d_backward(gy, x_meta, p, count_include_pad);
+#endif
 #if RETORT_WITH_ONEDNN
   if (use_fast_path(gy)) return onednn::avg_pool2d_backward(gy, x_sizes, p, count_include_pad);
 #endif
@@ -142,6 +177,9 @@ Tensor adaptive_avg_pool2d_forward(const Tensor& x, std::array<std::int64_t, 2> 
   RETORT_CHECK(x.size(2) >= 1 && x.size(3) >= 1, "adaptive_avg_pool2d: input ",
                shape_str(x.sizes()), " has an empty image");
   if (divides(x.sizes(), out)) return avg_pool2d_forward(x, even_params(x.sizes(), out), true);
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::adaptive_avg_pool2d_forward(x, out);
+#endif
   return cpu::adaptive_avg_pool2d_forward(x, out);
 }
 
@@ -155,6 +193,9 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& gy, const Shape& x_sizes) {
   if (divides(x_sizes, out))
     return avg_pool2d_backward(gy, x_sizes, even_params(x_sizes, out), true);
   check_gradient("adaptive_avg_pool2d_backward", gy, gy.sizes(), x_sizes);
+#if RETORT_WITH_CUDA
+  if (gy.device().is_cuda()) return cuda::adaptive_avg_pool2d_backward(gy, x_sizes);
+#endif
   return cpu::adaptive_avg_pool2d_backward(gy, x_sizes);
 }
 

@@ -9,7 +9,8 @@
 //   adaptive avg: output (i, j) averages rows floor(i·H/OH) … ceil((i+1)·H/OH) − 1 (columns
 //         alike), so any H, W map onto the requested OH, OW.
 // Inputs may have any strides. float32 runs on oneDNN when enabled, float32/float64 on the
-// reference kernels; fast-path results keep x's layout when x is NCHW or NHWC.
+// reference kernels; fast-path results keep x's layout when x is NCHW or NHWC. cuda tensors run on
+// cuDNN (adaptive pooling with unequal windows on an own kernel); their results are packed.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -32,14 +33,17 @@ struct Pool2dParams {
 // Checks x and params (op names the caller in errors); returns y's shape.
 Shape pool2d_output_shape(const char* op, const Tensor& x, const Pool2dParams& p);
 
-// What max_pool2d_backward needs from the forward. Exactly one of indices / workspace is set:
-// indices (reference path) is int64 [N, C, OH, OW] holding h·W + w of each window's maximum (the
-// first one in row-major order on ties); workspace (fast path) is oneDNN's opaque record.
+// What max_pool2d_backward needs from the forward. Exactly one of indices / workspace / (input,
+// output) is set: indices (reference path) is int64 [N, C, OH, OW] holding h·W + w of each
+// window's maximum (the first one in row-major order on ties); workspace (oneDNN fast path) is
+// oneDNN's opaque record; input and output (cuda path) are the forward's x and y, which cuDNN's
+// backward reads to find each window's maximum again.
 struct MaxPool2dState {
   Shape input_sizes;
   Pool2dParams params;
   Tensor indices;
   std::shared_ptr<const onednn::PoolWorkspace> workspace;
+  Tensor input, output;
 };
 struct MaxPool2dResult {
   Tensor output;

@@ -8,7 +8,11 @@
 #include <numbers>
 #include <utility>
 
+#include "retort_config.h"
 #include "tensor/cpu/iter.h"
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#endif
 
 namespace retort {
 
@@ -90,11 +94,21 @@ Tensor randn(const Shape& sizes, DType dtype, Generator* gen) {
 }
 
 Tensor bernoulli(const Shape& sizes, double p, DType dtype, Generator* gen) {
+  Tensor t = empty(sizes, dtype);
+  bernoulli_(t, p, gen);
+  return t;
+}
+
+void bernoulli_(const Tensor& t, double p, Generator* gen) {
   RETORT_CHECK(p >= 0 && p <= 1, "bernoulli: p must be in [0, 1], got ", p);
   Generator& g = pick(gen);
-  Tensor t = empty(sizes, dtype);
+#if RETORT_WITH_CUDA
+  if (t.defined() && t.device().is_cuda()) {
+    RETORT_CHECK(is_floating(t.dtype()), "bernoulli: expected a floating dtype, got ", dtype_name(t.dtype()));
+    return cuda::bernoulli_(t, p, g.engine()());
+  }
+#endif
   fill_with(t, "bernoulli", [&] { return g.uniform() < p ? 1.0 : 0.0; });
-  return t;
 }
 
 Tensor randint(std::int64_t lo, std::int64_t hi, const Shape& sizes, Generator* gen) {

@@ -32,6 +32,10 @@ Tensor rand(const Shape& sizes, DType dtype = kFloat32, Generator* gen = nullptr
 Tensor randn(const Shape& sizes, DType dtype = kFloat32, Generator* gen = nullptr);  // N(0,1)
 // 1 with probability p, else 0.
 Tensor bernoulli(const Shape& sizes, double p, DType dtype = kFloat32, Generator* gen = nullptr);
+// The same in place, on t's device (floating t). A cpu t gets exactly bernoulli()'s draws; a cuda
+// t takes one 64-bit draw from the generator as the seed of a counter-based stream on the GPU
+// (reproducible for a given seed, but a different stream from the cpu's).
+void bernoulli_(const Tensor& t, double p, Generator* gen = nullptr);
 // Random integers in [lo, hi), int64.
 Tensor randint(std::int64_t lo, std::int64_t hi, const Shape& sizes, Generator* gen = nullptr);
 // A random permutation of 0..n−1, int64.

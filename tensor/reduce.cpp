@@ -5,11 +5,20 @@
 // arithmetic of one Op per output.
 // float32 sums accumulate in double so a [128,512] bias gradient or a long loss sum keeps its
 // digits; max/min keep the first index on ties and propagate NaN (like PyTorch).
+// CUDA tensors go to tensor/cuda/reduce.cu after the device-free argument checks.
 #include "tensor/reduce.h"
 
 #include <cmath>
 
+#include "retort_config.h"
 #include "tensor/cpu/reduce_ops.h"
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#define RETORT_CUDA_REDUCE(kind, x, dims, keepdim, p, op) \
+  if ((x).defined() && (x).device().is_cuda()) return cuda::reduce(cuda::Reduce::kind, x, dims, keepdim, p, op)
+#else
+#define RETORT_CUDA_REDUCE(kind, x, dims, keepdim, p, op)
+#endif
 
 namespace retort::ops {
 
@@ -43,6 +52,10 @@ ValuesIndices run_extreme(const Tensor& x, const Dims& dims, bool keepdim, bool 
 
 ValuesIndices extreme(const Tensor& x, const Dims& dims, bool keepdim, bool is_max,
                       bool want_values, bool want_indices, const char* op) {
+#if RETORT_WITH_CUDA
+  if (x.defined() && x.device().is_cuda())
+    return cuda::extreme(x, dims, keepdim, is_max, want_values, want_indices, op);
+#endif
   return RETORT_DISPATCH_ALL(x.dtype(), op, [&]<class T>() {
     return is_max ? run_extreme<T, true>(x, dims, keepdim, want_values, want_indices, op)
                   : run_extreme<T, false>(x, dims, keepdim, want_values, want_indices, op);
@@ -52,12 +65,14 @@ ValuesIndices extreme(const Tensor& x, const Dims& dims, bool keepdim, bool is_m
 }  // namespace
 
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+  RETORT_CUDA_REDUCE(Sum, x, dims, keepdim, 0, "sum");
   return RETORT_DISPATCH_ALL(x.dtype(), "sum", [&]<class T>() {
     return run_sum<T>(x, dims, keepdim, false, "sum");
   });
 }
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+  RETORT_CUDA_REDUCE(Mean, x, dims, keepdim, 0, "mean");
   return RETORT_DISPATCH_FLOATING(x.dtype(), "mean", [&]<class T>() {
     return run_sum<T>(x, dims, keepdim, true, "mean");
   });
@@ -65,6 +80,7 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
 
 Tensor var(const Tensor& x, const Dims& dims, int correction, bool keepdim) {
   RETORT_CHECK(correction >= 0, "var: correction must be >= 0, got ", correction);
+  RETORT_CUDA_REDUCE(Var, x, dims, keepdim, correction, "var");
   return RETORT_DISPATCH_FLOATING(x.dtype(), "var", [&]<class T>() {
     ReducePlan p = cpu::plan_reduce(x, dims, keepdim, "var");
     Tensor out = empty(p.out_shape, x.dtype());
@@ -74,6 +90,7 @@ Tensor var(const Tensor& x, const Dims& dims, int correction, bool keepdim) {
 }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+  RETORT_CUDA_REDUCE(LogSumExp, x, dims, keepdim, 0, "logsumexp");
   return RETORT_DISPATCH_FLOATING(x.dtype(), "logsumexp", [&]<class T>() {
     ReducePlan p = cpu::plan_reduce(x, dims, keepdim, "logsumexp");
     Tensor out = empty(p.out_shape, x.dtype());
@@ -84,6 +101,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
 
 Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
   RETORT_CHECK(p > 0 && std::isfinite(p), "norm: p must be finite and > 0, got ", p);
+  RETORT_CUDA_REDUCE(Norm, x, dims, keepdim, p, "norm");
   return RETORT_DISPATCH_FLOATING(x.dtype(), "norm", [&]<class T>() {
     ReducePlan pl = cpu::plan_reduce(x, dims, keepdim, "norm");
     Tensor out = empty(pl.out_shape, x.dtype());

@@ -1,5 +1,6 @@
-// Dispatch point for softmax / log_softmax and their backward: the oneDNN primitive for dense
-// float32 tensors (any layout, output in the input's layout), else the reference loops.
+// Dispatch point for softmax / log_softmax and their backward: cuDNN for cuda tensors (packed
+// output), the oneDNN primitive for dense float32 tensors (any layout, output in the input's
+// layout), else the reference loops.
 #include "tensor/softmax.h"
 
 #include "retort_config.h"
@@ -9,6 +10,9 @@
 #include "tensor/onednn/common.h"
 #include "tensor/onednn/softmax.h"
 #endif
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#endif
 
 namespace retort::ops {
 
@@ -16,7 +20,9 @@ namespace {
 
 int check(const Tensor& x, std::int64_t dim, const char* op) {
   RETORT_CHECK(x.defined(), op, ": undefined input");
-  RETORT_CHECK(x.device().is_cpu(), op, ": input ", shape_str(x.sizes()), " must be on the cpu");
+  // The cpu always; cuda too when this build has it (cuDNN).
+  RETORT_CHECK(x.device().is_cpu() || (RETORT_WITH_CUDA && x.device().is_cuda()), op, ": input ",
+               shape_str(x.sizes()), " is on ", x.device().str(), ", expected the cpu");
   RETORT_CHECK(is_floating(x.dtype()), op, ": input ", shape_str(x.sizes()),
                " must be floating, got ", dtype_name(x.dtype()));
   RETORT_CHECK(x.dim() >= 1, op, ": input must be at least 1-D, got a 0-d tensor");
@@ -38,6 +44,9 @@ bool same_layout(const Tensor& a, const Tensor& b) {
 
 Tensor forward(const Tensor& x, std::int64_t dim, bool log) {
   int d = check(x, dim, log ? "log_softmax" : "softmax");
+#if RETORT_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::softmax(x, d, log);
+#endif
 #if RETORT_WITH_ONEDNN
   if (fast(x)) {
     Tensor y = cpu::empty_same_layout(x, kFloat32);
@@ -54,6 +63,11 @@ Tensor backward(const Tensor& g, const Tensor& y, std::int64_t dim, bool log) {
   RETORT_CHECK(g.defined() && g.sizes() == y.sizes() && g.dtype() == y.dtype(), op, ": grad ",
                g.defined() ? shape_str(g.sizes()) : "undefined", " and output ",
                shape_str(y.sizes()), " must match in shape and dtype");
+  RETORT_CHECK(g.device() == y.device(), op, ": grad ", shape_str(g.sizes()), " on ", g.device().str(),
+               " and output ", shape_str(y.sizes()), " on ", y.device().str(), " must be on one device");
+#if RETORT_WITH_CUDA
+  if (y.device().is_cuda()) return cuda::softmax_backward(g, y, d, log);
+#endif
 #if RETORT_WITH_ONEDNN
   if (fast(y)) {
     // oneDNN wants g in y's layout; the upstream gradient usually already is.

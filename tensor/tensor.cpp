@@ -1,12 +1,18 @@
 // Tensor metadata, factories and data movement. Copies between layouts and dtypes go through
-// one strided loop (cpu::for_each_offset) so every view kind is handled in one place.
+// one strided loop (cpu::for_each_offset) so every view kind is handled in one place; on one GPU
+// the same job is the strided kernel of tensor/cuda (cuda::copy_, cuda::fill_), so copies, clones
+// and fills of cuda tensors never pass through the host.
 #include "tensor/tensor.h"
 
 #include <cstring>
 #include <sstream>
 
+#include "retort_config.h"
 #include "tensor/cpu/iter.h"
 #include "tensor/cuda/cuda_backend.h"
+#if RETORT_WITH_CUDA
+#include "tensor/cuda/ops.h"
+#endif
 
 namespace retort {
 
@@ -98,17 +104,30 @@ void Tensor::copy_(const Tensor& src) {
   RETORT_CHECK(b == sizes(), "copy_: source ", shape_str(src.sizes()), " does not broadcast to ",
                shape_str(sizes()));
   if (device().is_cpu() && src.device().is_cpu()) return strided_copy(*this, src);
+#if RETORT_WITH_CUDA
+  if (device() == src.device()) return cuda::copy_(*this, src);
+#endif
   // Across devices: move packed bytes of the same dtype and shape, converting on the host.
   Tensor s = src.device().is_cpu() ? src : src.to(kCPU);
   if (device().is_cpu()) return strided_copy(*this, s);
-  RETORT_CHECK(is_contiguous(), "copy_: a cuda destination must be contiguous, got strides ",
-               shape_str(strides()));
   Tensor host = empty(sizes(), dtype());
   strided_copy(host, s);
+#if RETORT_WITH_CUDA
+  if (!is_contiguous()) {  // upload packed, then scatter into the strided view on the device
+    Tensor packed = empty(sizes(), dtype(), device());
+    packed.copy_(host);
+    return cuda::copy_(*this, packed);
+  }
+#endif
+  RETORT_CHECK(is_contiguous(), "copy_: a cuda destination must be contiguous, got strides ",
+               shape_str(strides()));
   cuda::copy_to_device(raw_data(), host.raw_data(), numel() * dtype_size(dtype()), device().index);
 }
 
 void Tensor::fill_(double value) {
+#if RETORT_WITH_CUDA
+  if (device().is_cuda()) return cuda::fill_(*this, value);
+#endif
   RETORT_CHECK(device().is_cpu(), "fill_: only cpu tensors can be filled in place here");
   RETORT_DISPATCH_ALL(dtype(), "fill_", [&]<class T>() {
     T* p = static_cast<T*>(raw_data());
@@ -121,11 +140,7 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {
   Tensor out = empty(sizes(), dtype(), device());
-  if (device().is_cpu()) {
-    out.copy_(*this);
-  } else {
-    out.copy_(to(kCPU));
-  }
+  out.copy_(*this);  // same device: never through the host
   return out;
 }
 
@@ -165,7 +180,13 @@ Tensor full(const Shape& sizes, double value, DType dtype, Device device) {
     t.fill_(value);
     return t;
   }
+#if RETORT_WITH_CUDA
+  Tensor t = empty(sizes, dtype, device);
+  t.fill_(value);
+  return t;
+#else
   return full(sizes, value, dtype, kCPU).to(device);
+#endif
 }
 
 Tensor zeros(const Shape& sizes, DType dtype, Device device) {

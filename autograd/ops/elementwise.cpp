@@ -51,7 +51,8 @@ Tensor pow(const Tensor& x, double p) {
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
   return record("clamp", {x}, ops::clamp(x, lo, hi), [x, lo, hi](const Tensor& g) {
-    Tensor inside = ops::mul(ops::ge(x, full({}, lo, x.dtype())), ops::le(x, full({}, hi, x.dtype())));
+    Tensor inside = ops::mul(ops::ge(x, full({}, lo, x.dtype(), x.device())),
+                             ops::le(x, full({}, hi, x.dtype(), x.device())));
     return Grads{ops::mul(g, inside)};
   });
 }
@@ -120,7 +121,7 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   Tensor out = ops::where(mask, a, b);
   return record("where", {Tensor(), a, b}, out, [mask, sa = a.sizes(), sb = b.sizes()](const Tensor& g) {
-    Tensor zero = zeros({}, g.dtype());
+    Tensor zero = zeros({}, g.dtype(), g.device());
     return Grads{Tensor(), reduce_to(ops::where(mask, g, zero), sa), reduce_to(ops::where(mask, zero, g), sb)};
   });
 }

@@ -112,8 +112,8 @@ Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
     if (p == 1.0) {
       local = ops::sign(x);
     } else {
-      Tensor ratio = ops::where(ops::eq(yk, scalar_tensor(0.0, yk.dtype())), scalar_tensor(0.0, yk.dtype()),
-                                ops::div(x, yk));
+      Tensor zero = scalar_tensor(0.0, yk.dtype(), yk.device());
+      Tensor ratio = ops::where(ops::eq(yk, zero), zero, ops::div(x, yk));
       local = p == 2.0 ? ratio : ops::mul(ops::sign(x), ops::pow(ops::abs(ratio), p - 1.0));
     }
     return Grads{ops::mul(as_keep(g, keep), local)};

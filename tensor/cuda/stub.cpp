@@ -14,10 +14,19 @@ namespace {
 }  // namespace
 
 bool available() { return false; }
+int device_count() { return 0; }
 void* allocate(std::size_t, int) { no_cuda("cuda::allocate"); }
 void release(void*, int) {}
+void empty_cache() {}
+MemoryStats memory_stats() { return {}; }
+void reset_peak_memory() {}
 void copy_to_device(void*, const void*, std::size_t, int) { no_cuda("cuda::copy_to_device"); }
 void copy_to_host(void*, const void*, std::size_t, int) { no_cuda("cuda::copy_to_host"); }
+void synchronize() {}
+void set_allow_tf32(bool on) {
+  if (on) no_cuda("cuda::set_allow_tf32");
+}
+bool allow_tf32() { return false; }
 
 }  // namespace retort::cuda
 #endif
