@@ -26,6 +26,7 @@ namespace {
                "                  [--T T] [--kd-weight W] [--ce-weight W] [--lr LR] [--batch B] [--seed S]\n"
                "                  [--threads N] [--augment] [--cache-teacher-logits] [--save-teacher F]\n"
                "                  [--load-teacher F] [--csv FILE] [--out DIR] [--train-limit N] [--test-limit N]\n"
+               "                  [--device cpu|cuda|cuda:N]\n"
                "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n",
                bad.c_str());
   std::exit(2);
@@ -51,6 +52,7 @@ KdArgs parse(int argc, char** argv) {
     else if (k == "--batch") a.batch = std::stoll(value(i));
     else if (k == "--seed") a.seed = std::stoull(value(i));
     else if (k == "--threads") a.threads = std::stoi(value(i));
+    else if (k == "--device") a.device = value(i);
     else if (k == "--augment") a.augment = true;
     else if (k == "--cache-teacher-logits") a.cache_teacher_logits = true;
     else if (k == "--save-teacher") a.save_teacher = value(i);

@@ -1,6 +1,6 @@
-// The CIFAR-10 KD experiment behind examples/cifar10_kd (and reusable by the KD studies):
-// options, and run_cifar10_kd() which trains teacher, baseline student and KD student and
-// reports them.
+// The CIFAR-10 KD experiment behind examples/cifar10_kd: options, and run_cifar10_kd() which
+// trains teacher, baseline student and KD student on the shared harness
+// (common/kd_experiment.h, also used by kd_zoo and kd_studies) and reports them.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -15,6 +15,7 @@ struct KdArgs {
   std::int64_t batch = 128;
   std::uint64_t seed = 42;
   int threads = 2;
+  std::string device = "cpu";  // cpu, cuda or cuda:N
   bool augment = false;
   bool cache_teacher_logits = false;
   std::string save_teacher, load_teacher, csv, out = "cifar10_kd_out";

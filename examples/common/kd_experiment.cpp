@@ -1,0 +1,246 @@
+// The harness behind the CIFAR-10 examples. Data are normalised once up front (the common case,
+// and what makes the teacher cache exact); with augmentation the loader crops, flips and
+// normalises each batch on its worker thread. One training loop serves the teacher, the
+// baseline student and every distilled student, so all of them are timed and logged alike.
+#include "common/kd_experiment.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "common/progress.h"
+#include "data/cifar10.h"
+#include "data/transforms.h"
+#include "nn/functional.h"
+#include "nn/serialization.h"
+#include "optim/adam.h"
+#include "retort.h"
+#include "retort_config.h"
+#include "tensor/cuda/cuda_backend.h"
+
+namespace retort::examples {
+
+Device parse_device(const std::string& spec) {
+  Device dev(spec);
+  if (dev.is_cuda()) {
+    RETORT_CHECK(RETORT_WITH_CUDA, "--device ", spec, ": this build has no CUDA (configure with -DRETORT_WITH_CUDA=ON)");
+    RETORT_CHECK(dev.index < cuda::device_count(), "--device ", spec, ": no such CUDA device (",
+                 cuda::device_count(), " present)");
+  }
+  return dev;
+}
+
+Device device_of(nn::Module& m) {
+  auto ps = m.parameters();
+  return ps.empty() ? kCPU : ps.front().device();
+}
+
+CifarData load_data(const DataOptions& o) {
+  data::Cifar10 train = data::load_cifar10(data::Split::Train, o.dir, o.train_limit);
+  data::Cifar10 test = data::load_cifar10(data::Split::Test, o.dir, o.test_limit);
+  CifarData d;
+  d.train_raw = train.images;
+  d.train_norm = data::normalize(train.images, data::kImageNetMean, data::kImageNetStd);
+  d.train_labels = train.labels;
+  d.test_images = data::normalize(test.images, data::kImageNetMean, data::kImageNetStd);
+  d.test_labels = test.labels;
+  d.device = o.device;
+  return d;
+}
+
+namespace {
+
+// The positions of the labels that are (keep) or are not in classes, as an int64 index [n].
+Tensor class_index(const Tensor& labels, const std::vector<std::int64_t>& classes, bool keep) {
+  std::set<std::int64_t> cs(classes.begin(), classes.end());
+  std::vector<std::int64_t> idx;
+  std::vector<std::int64_t> ls = labels.to_vector<std::int64_t>();
+  for (std::size_t i = 0; i < ls.size(); ++i)
+    if ((cs.count(ls[i]) > 0) == keep) idx.push_back(static_cast<std::int64_t>(i));
+  RETORT_CHECK(!idx.empty(), "select_classes: no sample left of ", ls.size());
+  return from_vector(idx, {static_cast<std::int64_t>(idx.size())});
+}
+
+}  // namespace
+
+CifarData select_classes(const CifarData& d, const std::vector<std::int64_t>& classes, bool keep) {
+  Tensor tr = class_index(d.train_labels, classes, keep), te = class_index(d.test_labels, classes, keep);
+  return {index_select(d.train_raw, 0, tr), index_select(d.train_norm, 0, tr),
+          index_select(d.train_labels, 0, tr), index_select(d.test_images, 0, te),
+          index_select(d.test_labels, 0, te), d.device};
+}
+
+std::unique_ptr<data::DataLoader> make_loader(const CifarData& d, std::int64_t batch, std::uint64_t seed,
+                                              bool augment) {
+  data::LoaderOptions lo{.batch_size = batch, .shuffle = true, .seed = seed};
+  std::shared_ptr<data::Dataset> ds;
+  if (augment) {
+    ds = std::make_shared<data::TensorDataset>(d.train_raw, d.train_labels);
+    lo.transform = data::compose({data::RandomCrop{32, 4}, data::RandomHFlip{},
+                                  data::Normalize{data::kImageNetMean, data::kImageNetStd}});
+  } else {
+    ds = std::make_shared<data::TensorDataset>(d.train_norm, d.train_labels);
+  }
+  return std::make_unique<data::DataLoader>(ds, lo);
+}
+
+double evaluate(nn::Module& net, const Tensor& images, const Tensor& labels) {
+  NoGradGuard ng;
+  net.eval();
+  const Device dev = device_of(net);
+  std::int64_t correct = 0, n = labels.numel();
+  for (std::int64_t s = 0; s < n; s += 500) {
+    std::int64_t len = std::min<std::int64_t>(500, n - s);
+    Tensor pred = argmax(net(narrow(images, 0, s, len).to(dev)), 1);
+    correct += sum(eq(pred, narrow(labels, 0, s, len).to(dev))).item<std::int64_t>();
+  }
+  net.train();
+  return 100.0 * static_cast<double>(correct) / static_cast<double>(n);
+}
+
+bool TeacherCache::covers(const std::vector<std::string>& taps) const {
+  return logits.defined() &&
+         std::all_of(taps.begin(), taps.end(), [&](const std::string& t) { return features.count(t) > 0; });
+}
+
+std::int64_t TeacherCache::bytes() const {
+  std::int64_t n = logits.defined() ? logits.numel() : 0;
+  for (const auto& [k, f] : features) n += f.numel();
+  return n * 4;
+}
+
+TeacherCache cache_teacher(nn::Module& teacher, const Tensor& images, const std::vector<std::string>& taps) {
+  NoGradGuard ng;
+  teacher.eval();
+  const Device dev = device_of(teacher);
+  std::vector<nn::FeatureTap> tapped;
+  for (const auto& p : taps) tapped.push_back(teacher.tap(p));
+  std::vector<Tensor> logits;
+  std::map<std::string, std::vector<Tensor>> parts;
+  for (std::int64_t s = 0; s < images.size(0); s += 500) {
+    logits.push_back(teacher(narrow(images, 0, s, std::min<std::int64_t>(500, images.size(0) - s)).to(dev)));
+    for (auto& t : tapped) {
+      parts[t.path()].push_back(t.output());
+      t.clear();
+    }
+  }
+  TeacherCache c;
+  c.logits = cat(logits, 0);
+  for (auto& [k, v] : parts) c.features[k] = cat(v, 0);
+  return c;
+}
+
+Objective cross_entropy_objective() {
+  Objective o;
+  o.terms.push_back({"ce", 1.0, [](const kd::Context& c) { return F::cross_entropy(c.student_logits, c.targets); }});
+  return o;
+}
+
+kd::Term seed_kl_term(double T, double weight) {
+  return {"kd", weight, [T](const kd::Context& c) {
+            Tensor p = softmax(c.teacher_logits / T, -1);
+            return sum(p * (log(p) - log_softmax(c.student_logits / T, -1))) /
+                   static_cast<double>(c.targets.numel()) * (T * T);
+          }};
+}
+
+namespace {
+
+// Fills the Context's teacher side from the cache rows of the batch or from a live forward.
+void teacher_side(const RunOptions& o, bool live, std::vector<nn::FeatureTap>& taps,
+                  const std::vector<std::string>& paths, const data::Batch& b, kd::Context& ctx) {
+  if (!live) {
+    const Tensor rows = b.indices.to(o.cache->logits.device());
+    ctx.teacher_logits = index_select(o.cache->logits, 0, rows);
+    for (const auto& p : paths) ctx.teacher_features[p] = index_select(o.cache->features.at(p), 0, rows);
+    return;
+  }
+  NoGradGuard ng;
+  ctx.teacher_logits = (*o.teacher)(b.inputs.to(ctx.targets.device()));
+  for (auto& t : taps) {
+    ctx.teacher_features[t.path()] = t.output();
+    t.clear();
+  }
+}
+
+}  // namespace
+
+RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loader, const CifarData& d,
+                    const RunOptions& o, std::vector<EpochRow>& rows) {
+  RETORT_CHECK(!obj.terms.empty(), "train_run: '", o.name, "' has no loss terms");
+  RunResult r{o.name, net.num_parameters()};
+  net.to(d.device);
+  for (const auto& m : obj.modules) m->to(d.device);
+  if (o.teacher) o.teacher->to(d.device);
+  std::vector<Tensor> params = net.parameters();
+  for (const auto& m : obj.modules) {
+    auto mp = m->parameters();
+    params.insert(params.end(), mp.begin(), mp.end());
+  }
+  optim::Adam opt(params, {.lr = o.lr});
+  const bool live = o.teacher && !(o.cache && o.cache->covers(obj.teacher_taps));
+  std::vector<nn::FeatureTap> teacher_taps, student_taps;
+  if (o.teacher) {
+    o.teacher->eval();
+    if (live)
+      for (const auto& p : obj.teacher_taps) teacher_taps.push_back(o.teacher->tap(p));
+  }
+  for (const auto& p : obj.student_taps) student_taps.push_back(net.tap(p));
+  net.train();
+  for (const auto& m : obj.modules) m->train();
+  if (o.restart_epochs) loader.set_epoch(0);
+  const std::int64_t n = loader.dataset().size();
+  double total_images = 0;
+  std::int64_t step = 0;
+  for (int e = 1; e <= o.epochs; ++e) {
+    Progress bar(o.name + " epoch " + std::to_string(e) + "/" + std::to_string(o.epochs), loader.num_batches(), n);
+    for (const data::Batch& b : loader) {
+      if (obj.on_batch) obj.on_batch(b);
+      opt.zero_grad();
+      kd::Context ctx;
+      ctx.targets = b.targets.to(d.device);
+      ctx.step = step;
+      if (o.teacher) teacher_side(o, live, teacher_taps, obj.teacher_taps, b, ctx);
+      ctx.student_logits = net(b.inputs.to(d.device));
+      for (auto& t : student_taps) {
+        ctx.student_features[t.path()] = t.output();
+        t.clear();
+      }
+      Tensor total;
+      for (const auto& term : obj.terms) {
+        Tensor weighted = term.fn(ctx) * (term.weight * (term.schedule ? term.schedule(step) : 1.0));
+        total = total.defined() ? total + weighted : weighted;
+      }
+      total.backward();
+      opt.step();
+      ++step;
+      bar.update(b.size(), total.item<double>(),
+                 sum(eq(argmax(ctx.student_logits, 1), ctx.targets)).item<std::int64_t>());
+    }
+    double secs = bar.seconds();
+    double ips = static_cast<double>(n) / secs;
+    double acc = evaluate(net, d.test_images, d.test_labels);
+    r.last = acc;
+    r.best = std::max(r.best, acc);
+    r.seconds += secs;
+    total_images += static_cast<double>(n);
+    rows.push_back({o.name, e, bar.mean_loss(), bar.accuracy(), acc, secs, ips});
+    std::printf("\r%s epoch %d/%d loss %.4f train_acc %.1f%% test_acc %.2f%% (%s, %.0f img/s)          \n",
+                o.name.c_str(), e, o.epochs, bar.mean_loss(), bar.accuracy(), acc, clock_str(secs).c_str(), ips);
+    if (o.on_epoch) o.on_epoch(e, acc);
+  }
+  r.images_per_second = r.seconds > 0 ? total_images / r.seconds : 0;
+  return r;
+}
+
+RunResult load_and_evaluate(nn::Module& net, const std::string& name, const std::string& path,
+                            const CifarData& d) {
+  nn::load_safetensors(net, path);
+  net.to(d.device);
+  RunResult r{name, net.num_parameters()};
+  r.last = r.best = evaluate(net, d.test_images, d.test_labels);
+  std::printf("%s loaded from %s: test_acc %.2f%%\n", name.c_str(), path.c_str(), r.last);
+  return r;
+}
+
+}  // namespace retort::examples

@@ -1,0 +1,125 @@
+// The CIFAR-10 distillation harness shared by examples/cifar10_kd, kd_zoo and kd_studies
+// (namespace retort::examples): data loading and ImageNet normalisation, evaluation, a
+// teacher-output cache, and one training loop that trains a network with any weighted sum of
+// kd::Distiller-style terms (kd::Term: name, weight, fn(kd::Context), optional schedule).
+// Tables, CSV files and gnuplot plots are in common/report.h.
+//
+// A training step on a batch x [B, 3, 32, 32], y [B] (sample indices i [B]):
+//   1. teacher side (only when a teacher is given): logits [B, K] and the outputs of the
+//      objective's teacher taps, either rows i of a TeacherCache that holds them all (exact
+//      only without augmentation: the cache saw each image once, un-augmented) or a forward of
+//      the teacher in eval mode under NoGradGuard;
+//   2. the student's forward (graph recorded), its taps read into the Context;
+//   3. total = Σ_j weight_j·schedule_j(step)·ℓ_j(Context), step counting batches from 0;
+//   4. backward, one Adam step over the student's and the objective's extra modules' parameters.
+// After each epoch the network is evaluated on the test set (eval mode, batches of 500).
+//
+// Devices: the data stay in host memory; CifarData::device (from --device) is where the nets,
+// their extra modules and the teacher are moved by train_run, and where each batch is copied
+// before the step. evaluate() and cache_teacher() feed a module on the module's own device.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/loader.h"
+#include "kd/distiller.h"
+#include "nn/module.h"
+#include "tensor/tensor.h"
+
+namespace retort::examples {
+
+struct DataOptions {
+  std::string dir = "data-cache/cifar10";
+  std::int64_t train_limit = -1, test_limit = -1;  // first N records of each split (all: < 0)
+  Device device = kCPU;                            // where training runs (see the header comment)
+};
+
+// --device's value ("cpu", "cuda", "cuda:N") as a Device; throws a message saying why a cuda
+// device cannot be used (no CUDA in this build, or no GPU present).
+Device parse_device(const std::string& spec);
+// The device of m's first parameter (cpu for a module without parameters).
+Device device_of(nn::Module& m);
+
+struct CifarData {
+  Tensor train_raw;     // [N, 3, 32, 32] float32 in [0, 1]
+  Tensor train_norm;    // the same, ImageNet mean/std normalised
+  Tensor train_labels;  // [N] int64
+  Tensor test_images;   // [M, 3, 32, 32], normalised
+  Tensor test_labels;   // [M] int64
+  Device device = kCPU; // where the nets train; the tensors above stay on the host
+};
+
+CifarData load_data(const DataOptions& options);
+// The samples whose label is in `classes` (keep = true) or not in it (keep = false), both splits.
+CifarData select_classes(const CifarData& d, const std::vector<std::int64_t>& classes, bool keep);
+
+// A shuffled loader over the train split: normalised images, or (augment) the raw ones with a
+// per-batch RandomCrop(32, padding 4) + RandomHFlip + Normalize on the loader's worker thread.
+std::unique_ptr<data::DataLoader> make_loader(const CifarData& d, std::int64_t batch,
+                                              std::uint64_t seed, bool augment);
+
+// Top-1 accuracy in percent of net on images [M, ...] / labels [M] (eval mode, no_grad, batches
+// of 500); net is back in train mode afterwards.
+double evaluate(nn::Module& net, const Tensor& images, const Tensor& labels);
+
+// The teacher's logits [N, K] and tapped features [N, ...] for every image, in dataset order
+// (eval mode, no_grad, batches of 500).
+struct TeacherCache {
+  Tensor logits;
+  std::map<std::string, Tensor> features;
+  bool covers(const std::vector<std::string>& taps) const;
+  std::int64_t bytes() const;
+};
+TeacherCache cache_teacher(nn::Module& teacher, const Tensor& images,
+                           const std::vector<std::string>& taps = {});
+
+// What a student is trained with: Σ weight·schedule·fn(Context) over the terms.
+struct Objective {
+  std::vector<kd::Term> terms;
+  std::vector<std::string> student_taps, teacher_taps;  // module paths read into the Context
+  std::vector<std::shared_ptr<nn::Module>> modules;    // trained with the student (regressors…)
+  std::function<void(const data::Batch&)> on_batch;    // sees each batch first (CRD's indices)
+};
+// The single term "ce": cross_entropy(student_logits, targets), weight 1.
+Objective cross_entropy_objective();
+// The seed's Hinton term "kd" (cifar10_kd's formula): with p = softmax(t/T) [B, K],
+//   T²·Σ_{b,k} p·(log p − log_softmax(s/T)) / B.
+kd::Term seed_kl_term(double T, double weight);
+
+struct EpochRow {
+  std::string run;
+  int epoch;
+  double loss, train_acc, test_acc, seconds, images_per_second;
+};
+
+struct RunResult {
+  std::string name;
+  std::int64_t params = 0;
+  double last = 0, best = 0, seconds = 0, images_per_second = 0;
+};
+
+struct RunOptions {
+  std::string name;
+  int epochs = 1;
+  double lr = 1e-3;
+  nn::Module* teacher = nullptr;         // frozen, eval mode; required when a term reads it
+  const TeacherCache* cache = nullptr;   // used when it covers the objective's teacher taps
+  bool restart_epochs = false;           // loader.set_epoch(0) first: every run, same batches
+  std::function<void(int epoch, double test_acc)> on_epoch;  // after each epoch's evaluation
+};
+
+// Trains net with the objective (see the header comment), printing a progress line per batch
+// and one line per epoch, appending one EpochRow per epoch to rows.
+RunResult train_run(nn::Module& net, const Objective& objective, data::DataLoader& loader,
+                    const CifarData& d, const RunOptions& options, std::vector<EpochRow>& rows);
+
+// Loads a safetensors checkpoint into net and evaluates it: a RunResult with last = best =
+// test accuracy and no training time. Prints "<name> loaded from <path>: test_acc X%".
+RunResult load_and_evaluate(nn::Module& net, const std::string& name, const std::string& path,
+                            const CifarData& d);
+
+}  // namespace retort::examples

@@ -1,0 +1,51 @@
+// Reporting for the CIFAR-10 examples (namespace retort::examples): the run table of
+// cifar10_kd, generic text tables with their CSV form, the per-epoch CSV, and gnuplot plots
+// (PNG, only when gnuplot is installed; otherwise a one-line note and nothing else).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "common/kd_experiment.h"
+
+namespace retort::examples {
+
+// "model params last acc best acc train time img/s", one row per run (cifar10_kd's table).
+void print_run_table(const std::vector<RunResult>& results);
+
+// run,epoch,train_loss,train_acc,test_acc,seconds,images_per_second — one line per EpochRow.
+// Written to "<path>.tmp" and renamed, so a reader never sees half a file.
+void write_epoch_csv(const std::string& path, const std::vector<EpochRow>& rows);
+
+// A table of strings: printed with padded columns (first column left-aligned, the others
+// right-aligned), and written as CSV (header line, then one line per row; cells must not hold
+// commas).
+struct Table {
+  std::string title;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+
+  void add(std::vector<std::string> row);  // throws unless it has header.size() cells
+  void print() const;                        // title line, header, rows
+  void write_csv(const std::string& path) const;
+};
+
+// printf-style formatting of one number: fmt(63.2587, 2) = "63.26".
+std::string fmt(double value, int decimals);
+
+bool gnuplot_available();
+// Runs gnuplot on `script` (written to script_path); true when it succeeded.
+bool run_gnuplot(const std::string& script_path, const std::string& script);
+
+// Per-epoch curves from an epoch CSV (write_epoch_csv): for each of train_loss and test_acc a
+// PNG "<out_dir>/<prefix>loss.png" / "<prefix>test_accuracy.png" with one line per run.
+// Prints "plots: ..." or why there are none.
+void plot_epochs(const std::string& csv, const std::string& out_dir, const std::vector<std::string>& runs,
+                 const std::string& prefix = "");
+
+// A clustered bar chart of a table CSV (Table::write_csv): bars of the columns `value_columns`
+// (1-based CSV columns holding numbers), one cluster per row labelled by column 1. Prints
+// "plot: <png>" or why there is none.
+void plot_bars(const std::string& csv, const std::string& png, const std::string& title,
+               const std::string& ylabel, const std::vector<int>& value_columns);
+
+}  // namespace retort::examples

@@ -1,0 +1,119 @@
+// kd_studies: the seed experiment's nine follow-up studies on CIFAR-10 (issue 3), each runnable
+// by name, each printing a table and writing OUT/<study>.csv (and OUT/<study>.png when gnuplot
+// is installed):
+//   temperature      KD student at T ∈ {1, 2, 5, 10, 20} (0.25·T²·KL + 0.75·CE)
+//   weights          KL/CE weights 0.1/0.9, 0.25/0.75, 0.5/0.5, 0.9/0.1 (T = 2)
+//   teacher-quality  teachers trained 2/5/10/20 epochs, one KD student each
+//   small-student    a one-conv-layer student (studies/model_studies.cpp) vs StudentNet
+//   kl-vs-mse        KL on softened logits vs Ba & Caruana's logit MSE
+//   augmentation     with and without random crop + flip (teacher-logit cache off with it)
+//   epochs           distillation epochs 5/10/20
+//   size-speed       params, MACs, inference and training images/s
+//   transfer         classes 8, 9 held out; linear probe on frozen penultimate features
+//   all              every study, sharing teachers and runs
+// Teachers are saved in OUT and reused by later invocations with the same OUT; runs needed by
+// several studies are trained once per invocation (studies/study.h).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/progress.h"
+#include "studies/study.h"
+
+using namespace retort::examples;
+using namespace retort::examples::studies;
+
+namespace {
+
+// Study order of "all": the longest student runs first (epochs), so that later studies read
+// their runs from the memo.
+const std::vector<std::pair<std::string, void (*)(Context&)>>& study_list() {
+  static const std::vector<std::pair<std::string, void (*)(Context&)>> s = {
+      {"epochs", epochs},           {"temperature", temperature},         {"weights", weights},
+      {"kl-vs-mse", kl_vs_mse},     {"augmentation", augmentation},       {"teacher-quality", teacher_quality},
+      {"small-student", small_student}, {"transfer", transfer},           {"size-speed", size_speed},
+  };
+  return s;
+}
+
+[[noreturn]] void usage(const std::string& why) {
+  std::string names;
+  for (const auto& [n, f] : study_list()) names += n + "|";
+  std::fprintf(stderr,
+               "kd_studies: %s\n"
+               "usage: kd_studies STUDY [--data DIR] [--epochs E] [--teacher-epochs E] [--train-limit N]\n"
+               "                  [--test-limit N] [--batch B] [--lr LR] [--seed S] [--threads N] [--out DIR] [--csv FILE]\n"
+               "                  [--timing S] [--device cpu|cuda|cuda:N]\n"
+               "STUDY: %sall\n"
+               "Defaults: --epochs 10 (students), --teacher-epochs 10, batch 128, Adam lr 1e-3, --out kd_studies_out.\n"
+               "Epoch lists (epochs 5/10/20, teacher-quality 2/5/10/20) are used as given when --epochs\n"
+               "(resp. --teacher-epochs) is >= 10, else scaled by E/10 (rounded, >= 1, duplicates dropped).\n"
+               "Each study writes OUT/<study>.csv (and .png with gnuplot); --csv FILE also appends every\n"
+               "table cell as study,row,column,value; OUT/metrics.csv has every run's per-epoch metrics.\n"
+               "--timing S: seconds of each size-speed measurement (default 2).\n",
+               why.c_str(), names.c_str());
+  std::exit(why == "help" ? 0 : 2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  auto value = [&](int& i) -> std::string {
+    if (i + 1 >= argc) usage(std::string("missing value for ") + argv[i]);
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k == "--data") a.data = value(i);
+    else if (k == "--epochs") a.epochs = std::stoi(value(i));
+    else if (k == "--teacher-epochs") a.teacher_epochs = std::stoi(value(i));
+    else if (k == "--train-limit") a.train_limit = std::stoll(value(i));
+    else if (k == "--test-limit") a.test_limit = std::stoll(value(i));
+    else if (k == "--batch") a.batch = std::stoll(value(i));
+    else if (k == "--lr") a.lr = std::stod(value(i));
+    else if (k == "--seed") a.seed = std::stoull(value(i));
+    else if (k == "--threads") a.threads = std::stoi(value(i));
+    else if (k == "--device") a.device = value(i);
+    else if (k == "--out") a.out = value(i);
+    else if (k == "--csv") a.csv = value(i);
+    else if (k == "--timing") a.timing = std::stod(value(i));
+    else if (k == "--help" || k == "-h") usage("help");
+    else if (k.rfind("--", 0) == 0) usage("unknown flag " + k);
+    else if (a.study.empty()) a.study = k;
+    else usage("two studies given: " + a.study + " and " + k);
+  }
+  if (a.study.empty()) usage("no study given");
+  if (a.epochs < 1 || a.teacher_epochs < 1 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.timing <= 0)
+    usage("a value is out of range");
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse(argc, argv);
+  std::vector<std::pair<std::string, void (*)(Context&)>> todo;
+  for (const auto& s : study_list())
+    if (a.study == "all" || a.study == s.first) todo.push_back(s);
+  if (todo.empty()) usage("unknown study " + a.study);
+  try {
+    Context c(a);
+    std::vector<std::pair<std::string, double>> times;
+    for (const auto& [name, fn] : todo) {
+      std::printf("\n==== study %s\n", name.c_str());
+      auto t0 = std::chrono::steady_clock::now();
+      fn(c);
+      times.push_back({name, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+    }
+    c.write_epoch_rows();
+    std::printf("\nper-epoch metrics: %s/metrics.csv\nwall time:", a.out.c_str());
+    for (const auto& [name, secs] : times) std::printf(" %s %s", name.c_str(), clock_str(secs).c_str());
+    std::printf("\n");
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\nkd_studies: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,178 @@
+// kd_zoo: trains the seed StudentNet from the seed TeacherNet on CIFAR-10 with any of the
+// library's distillation losses by name, alone or combined with weights (issue 4):
+//   kd_zoo --loss kd                 CE 0.1 + KD 0.9 (the reference weights)
+//   kd_zoo --loss ce:0.75,kd:0.25    explicit weights
+//   kd_zoo --loss ce,at:1000         CE + attention transfer
+//   kd_zoo --loss all                every loss in turn (CE + that loss), one table
+// The teacher is trained once (or loaded) and shared by every run. Its logits and tapped
+// features are computed once for the whole training set and cached (exact: no augmentation
+// here); a tap whose cache would pass 2 GiB is computed by a teacher forward per batch instead.
+// Every run starts from the same seed and sees the same batches. See zoo/losses.h for the taps.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "common/kd_experiment.h"
+#include "common/progress.h"
+#include "common/report.h"
+#include "nn/models.h"
+#include "nn/serialization.h"
+#include "retort.h"
+#include "zoo/losses.h"
+
+using namespace retort;
+using namespace retort::examples;
+
+namespace {
+
+struct Args {
+  std::string device = "cpu", loss = "kd", data = "data-cache/cifar10", load_teacher, save_teacher, csv, out = "kd_zoo_out";
+  int epochs = 10, teacher_epochs = 5, threads = 2;
+  std::int64_t train_limit = -1, test_limit = -1, batch = 128, crd_k = 4096;
+  double lr = 1e-3;
+  std::uint64_t seed = 42;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(stderr,
+               "kd_zoo: %s\n"
+               "usage: kd_zoo [--loss SPEC|all] [--data DIR] [--epochs E] [--teacher-epochs E] [--load-teacher F]\n"
+               "              [--save-teacher F] [--train-limit N] [--test-limit N] [--batch B] [--lr LR] [--seed S]\n"
+               "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N]\n"
+               "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
+               "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
+               "loss in turn as CE + that loss. Defaults: --loss kd, students 10 epochs, teacher 5, Adam lr\n"
+               "1e-3, batch 128, --crd-k 4096 (RepDistiller: 16384; CPU-sized here). --csv: the results table\n"
+               "(default OUT/zoo.csv); per-epoch rows go to OUT/metrics.csv.\n%s",
+               why.c_str(), zoo::loss_help().c_str());
+  std::exit(why == "help" ? 0 : 2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  auto value = [&](int& i) -> std::string {
+    if (i + 1 >= argc) usage(std::string("missing value for ") + argv[i]);
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k == "--loss") a.loss = value(i);
+    else if (k == "--data") a.data = value(i);
+    else if (k == "--epochs") a.epochs = std::stoi(value(i));
+    else if (k == "--teacher-epochs") a.teacher_epochs = std::stoi(value(i));
+    else if (k == "--load-teacher") a.load_teacher = value(i);
+    else if (k == "--save-teacher") a.save_teacher = value(i);
+    else if (k == "--train-limit") a.train_limit = std::stoll(value(i));
+    else if (k == "--test-limit") a.test_limit = std::stoll(value(i));
+    else if (k == "--batch") a.batch = std::stoll(value(i));
+    else if (k == "--lr") a.lr = std::stod(value(i));
+    else if (k == "--seed") a.seed = std::stoull(value(i));
+    else if (k == "--threads") a.threads = std::stoi(value(i));
+    else if (k == "--device") a.device = value(i);
+    else if (k == "--crd-k") a.crd_k = std::stoll(value(i));
+    else if (k == "--csv") a.csv = value(i);
+    else if (k == "--out") a.out = value(i);
+    else if (k == "--help" || k == "-h") usage("help");
+    else usage("unknown flag " + k);
+  }
+  if (a.epochs < 1 || a.teacher_epochs < 0 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.crd_k < 1)
+    usage("a value is out of range");
+  return a;
+}
+
+// The teacher taps worth caching: all of them, except those that would pass 2 GiB (largest first).
+std::vector<std::string> cacheable(nn::Module& teacher, std::vector<std::string> taps, std::int64_t n) {
+  std::vector<std::pair<std::int64_t, std::string>> sized;
+  {
+    NoGradGuard ng;
+    std::vector<nn::FeatureTap> tapped;
+    for (const auto& t : taps) tapped.push_back(teacher.tap(t));
+    teacher(zeros({1, 3, 32, 32}, kFloat32, device_of(teacher)));
+    for (auto& t : tapped) sized.push_back({t.output().numel() * n * 4, t.path()});
+  }
+  std::sort(sized.begin(), sized.end());
+  std::vector<std::string> keep;
+  std::int64_t total = 0;
+  for (const auto& [bytes, path] : sized)
+    if ((total += bytes) <= (std::int64_t{2} << 30)) keep.push_back(path);
+  return keep;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse(argc, argv);
+  try {
+    std::vector<std::vector<zoo::WeightedLoss>> runs;
+    if (a.loss == "all")
+      for (const auto& l : zoo::loss_table()) runs.push_back(zoo::parse_losses(l.name));
+    else
+      runs.push_back(zoo::parse_losses(a.loss));
+    set_num_threads(a.threads);
+    std::filesystem::create_directories(a.out);
+    CifarData d = load_data({a.data, a.train_limit, a.test_limit, parse_device(a.device)});
+    auto loader = make_loader(d, a.batch, a.seed, /*augment=*/false);
+    const std::int64_t n = d.train_labels.numel();
+    std::string teacher_from =
+        a.load_teacher.empty() ? std::to_string(a.teacher_epochs) + " epochs" : "from " + a.load_teacher;
+    std::printf("CIFAR-10 from %s: %lld train / %lld test images; teacher %s, students %d epochs, batch %lld, "
+                "Adam lr %g, %zu run(s), %d threads\n",
+                a.data.c_str(), static_cast<long long>(n), static_cast<long long>(d.test_labels.numel()),
+                teacher_from.c_str(), a.epochs, static_cast<long long>(a.batch), a.lr, runs.size(), a.threads);
+
+    std::vector<EpochRow> rows;
+    manual_seed(a.seed);
+    auto teacher = std::make_shared<nn::TeacherNet>();
+    RunResult tr = a.load_teacher.empty()
+                       ? train_run(*teacher, cross_entropy_objective(), *loader, d,
+                                   {.name = "teacher", .epochs = a.teacher_epochs, .lr = a.lr}, rows)
+                       : load_and_evaluate(*teacher, "teacher", a.load_teacher, d);
+    if (!a.save_teacher.empty()) nn::save_safetensors(*teacher, a.save_teacher);
+    teacher->eval();
+    teacher->requires_grad_(false);
+
+    const zoo::Setup setup{n, a.epochs * static_cast<std::int64_t>(loader->num_batches()), a.crd_k, a.seed};
+    std::vector<std::string> taps;
+    for (const auto& r : runs)
+      for (const auto& t : zoo::make_objective(r, setup).teacher_taps)
+        if (std::find(taps.begin(), taps.end(), t) == taps.end()) taps.push_back(t);
+    Progress timer("teacher cache", 1, n);
+    TeacherCache cache = cache_teacher(*teacher, d.train_norm, cacheable(*teacher, taps, n));
+    std::printf("\rteacher outputs cached: logits%s%s (%.0f MB, %s)\n", cache.features.empty() ? "" : " +",
+                [&] { std::string s; for (const auto& [k, v] : cache.features) s += " " + k; return s; }().c_str(),
+                static_cast<double>(cache.bytes()) / 1e6, clock_str(timer.seconds()).c_str());
+
+    Table table{"kd_zoo: StudentNet from TeacherNet (test accuracy %)",
+                {"loss", "weights", "last acc", "best acc", "train time", "img/s"}, {}};
+    bool trained = a.load_teacher.empty();
+    table.add({"(teacher)", "ce 1", fmt(tr.last, 2), fmt(tr.best, 2), trained ? clock_str(tr.seconds) : "-",
+               trained ? fmt(tr.images_per_second, 0) : "-"});
+    std::vector<std::string> names;
+    for (const auto& r : runs) {
+      std::string name = zoo::run_name(r);
+      std::printf("\n== %s: %s\n", name.c_str(), zoo::describe(r).c_str());
+      manual_seed(a.seed);
+      auto student = std::make_shared<nn::StudentNet>();
+      Objective obj = zoo::make_objective(r, setup);
+      RunResult res = train_run(*student, obj, *loader, d,
+                                {.name = name, .epochs = a.epochs, .lr = a.lr, .teacher = teacher.get(),
+                                 .cache = &cache, .restart_epochs = true},
+                                rows);
+      table.add({name, zoo::describe(r), fmt(res.last, 2), fmt(res.best, 2), clock_str(res.seconds),
+                 fmt(res.images_per_second, 0)});
+      names.push_back(name);
+    }
+    table.print();
+    std::string csv = a.csv.empty() ? a.out + "/zoo.csv" : a.csv;
+    table.write_csv(csv);
+    write_epoch_csv(a.out + "/metrics.csv", rows);
+    std::printf("results: %s, per-epoch metrics: %s/metrics.csv\n", csv.c_str(), a.out.c_str());
+    plot_bars(csv, a.out + "/zoo_accuracy.png", "kd_zoo: test accuracy by loss", "test accuracy (%)", {3, 4});
+    plot_epochs(a.out + "/metrics.csv", a.out, names, "zoo_");
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\nkd_zoo: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,196 @@
+// Each loss is a kd::Term over the Context's logits and tapped features; the library losses do
+// the math (and detach the teacher), this file only wires taps, extra modules and weights.
+#include "zoo/losses.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <set>
+
+#include "kd/kd.h"
+#include "nn/functional.h"
+#include "nn/linear.h"
+#include "tensor/error.h"
+
+namespace retort::examples::zoo {
+
+namespace {
+
+constexpr const char* kMapS = "features.5";
+constexpr const char* kMapT = "features.9";
+constexpr const char* kVec = "classifier.1";
+constexpr const char* kFspS = "features.2";
+constexpr const char* kFspT = "features.4";
+
+void add_unique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+}  // namespace
+
+const std::vector<LossInfo>& loss_table() {
+  static const std::vector<LossInfo> t = {
+      {"ce", 1.0, 1.0, "cross-entropy alone (the baseline student)"},
+      {"kd", 0.9, 0.1, "Hinton KD, T = 4: RepDistiller README (-r 0.1 -a 0.9), mdistiller KD"},
+      {"dkd", 1.0, 1.0, "DKD alpha 1, beta 8, T 4, warm-up: mdistiller DKD config"},
+      {"dist", 1.0, 1.0, "DIST beta = gamma = tau = 1: the official code's defaults"},
+      {"mse", 1.0, 1.0, "logit MSE (Ba & Caruana 2014; no reference weight beside CE)"},
+      {"fitnet", 100.0, 1.0, "FitNets hint: RepDistiller -b 100, mdistiller FITNET"},
+      {"at", 1000.0, 1.0, "attention transfer: RepDistiller -b 1000, mdistiller AT"},
+      {"nst", 50.0, 1.0, "NST: RepDistiller -b 50, mdistiller NST"},
+      {"vid", 1.0, 1.0, "VID: RepDistiller -b 1, mdistiller VID"},
+      {"cosine", 0.25, 0.75, "cosine hidden representation: PyTorch KD tutorial 0.25/0.75"},
+      {"sp", 3000.0, 1.0, "similarity preserving: RepDistiller -b 3000, mdistiller SP"},
+      {"rkd", 1.0, 1.0, "RKD (distance 25, angle 50 inside): RepDistiller -b 1, mdistiller RKD"},
+      {"pkt", 30000.0, 1.0, "PKT: RepDistiller -b 30000, mdistiller PKT"},
+      {"fsp", 50.0, 1.0, "FSP: RepDistiller -b 50 (there an init stage; here a plain term)"},
+      {"cc", 0.02, 1.0, "correlation congruence: RepDistiller -b 0.02"},
+      {"crd", 0.8, 1.0, "CRD: RepDistiller -a 0 -b 0.8, mdistiller CRD"},
+  };
+  return t;
+}
+
+const LossInfo& loss_info(const std::string& name) {
+  std::string known;
+  for (const auto& l : loss_table()) {
+    if (name == l.name) return l;
+    known += (known.empty() ? "" : "|") + std::string(l.name);
+  }
+  fail("kd_zoo: unknown loss '", name, "' (known: ", known, ")");
+}
+
+std::vector<WeightedLoss> parse_losses(const std::string& spec) {
+  std::vector<WeightedLoss> out;
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    std::size_t end = std::min(spec.find(',', start), spec.size());
+    std::string item = spec.substr(start, end - start);
+    std::size_t colon = item.find(':');
+    std::string name = item.substr(0, colon);
+    const LossInfo& info = loss_info(name);
+    double w = info.weight;
+    if (colon != std::string::npos) {
+      std::size_t used = 0;
+      std::string ws = item.substr(colon + 1);
+      try {
+        w = std::stod(ws, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      RETORT_CHECK(used == ws.size() && !ws.empty() && w >= 0, "kd_zoo: bad weight '", ws, "' for loss '", name, "'");
+    }
+    for (const auto& l : out) RETORT_CHECK(l.name != name, "kd_zoo: loss '", name, "' listed twice in '", spec, "'");
+    out.push_back({name, w});
+    start = end + 1;
+  }
+  bool has_ce = std::any_of(out.begin(), out.end(), [](const WeightedLoss& l) { return l.name == "ce"; });
+  if (!has_ce) out.insert(out.begin(), {"ce", loss_info(out.front().name).ce_weight});
+  return out;
+}
+
+std::string describe(const std::vector<WeightedLoss>& losses) {
+  std::string s;
+  for (const auto& l : losses) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%s %g", s.empty() ? "" : " + ", l.name.c_str(), l.weight);
+    s += buf;
+  }
+  return s;
+}
+
+std::string run_name(const std::vector<WeightedLoss>& losses) {
+  std::string s;
+  for (const auto& l : losses)
+    if (l.name != "ce") s += (s.empty() ? "" : "+") + l.name;
+  return s.empty() ? "ce" : s;
+}
+
+Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& setup) {
+  Objective o;
+  auto add = [&](const WeightedLoss& l, kd::TermFn fn, std::vector<std::string> s_taps = {},
+                 std::vector<std::string> t_taps = {}) {
+    o.terms.push_back({l.name, l.weight, std::move(fn)});
+    for (const auto& p : s_taps) add_unique(o.student_taps, p);
+    for (const auto& p : t_taps) add_unique(o.teacher_taps, p);
+  };
+  for (const auto& l : losses) {
+    const std::string& n = l.name;
+    if (n == "ce") {
+      add(l, [](const kd::Context& c) { return F::cross_entropy(c.student_logits, c.targets); });
+    } else if (n == "kd") {
+      add(l, [](const kd::Context& c) { return kd::kd_loss(c.student_logits, c.teacher_logits, 4.0); });
+    } else if (n == "dkd") {
+      add(l, [](const kd::Context& c) { return kd::dkd_loss(c.student_logits, c.teacher_logits, c.targets); });
+      o.terms.back().schedule = kd::linear_warmup(std::max<std::int64_t>(1, setup.total_steps / 12));
+    } else if (n == "dist") {
+      add(l, [](const kd::Context& c) { return kd::dist_loss(c.student_logits, c.teacher_logits); });
+    } else if (n == "mse") {
+      add(l, [](const kd::Context& c) { return kd::logit_mse(c.student_logits, c.teacher_logits); });
+    } else if (n == "fitnet") {
+      auto reg = std::make_shared<kd::HintRegressor>(kd::HintKind::Conv1x1, Shape{1, 16, 8, 8}, Shape{1, 32, 8, 8});
+      o.modules.push_back(reg);
+      add(l, [reg](const kd::Context& c) { return kd::hint_loss(*reg, c.student(kMapS), c.teacher(kMapT)); },
+          {kMapS}, {kMapT});
+    } else if (n == "at") {
+      add(l, [](const kd::Context& c) { return kd::at_loss(c.student(kMapS), c.teacher(kMapT)); }, {kMapS}, {kMapT});
+    } else if (n == "nst") {
+      add(l, [](const kd::Context& c) { return kd::nst_loss(c.student(kMapS), c.teacher(kMapT)); }, {kMapS}, {kMapT});
+    } else if (n == "vid") {
+      auto vid = std::make_shared<kd::VIDRegressor>(16, 32, 32);
+      o.modules.push_back(vid);
+      add(l, [vid](const kd::Context& c) { return kd::vid_loss(*vid, c.student(kMapS), c.teacher(kMapT)); },
+          {kMapS}, {kMapT});
+    } else if (n == "cosine") {
+      add(l, [](const kd::Context& c) { return kd::cosine_loss(c.student(kMapS), c.teacher(kMapT), 2); }, {kMapS},
+          {kMapT});
+    } else if (n == "sp") {
+      add(l, [](const kd::Context& c) { return kd::sp_loss(c.student(kMapS), c.teacher(kMapT)); }, {kMapS}, {kMapT});
+    } else if (n == "rkd") {
+      add(l, [](const kd::Context& c) { return kd::rkd_loss(c.student(kVec), c.teacher(kVec)); }, {kVec}, {kVec});
+    } else if (n == "pkt") {
+      add(l, [](const kd::Context& c) { return kd::pkt_loss(c.student(kVec), c.teacher(kVec)); }, {kVec}, {kVec});
+    } else if (n == "fsp") {
+      auto c1 = std::make_shared<kd::HintRegressor>(kd::HintKind::Conv1x1, Shape{1, 16, 16, 16}, Shape{1, 64, 16, 16});
+      auto c2 = std::make_shared<kd::HintRegressor>(kd::HintKind::Conv1x1, Shape{1, 16, 8, 8}, Shape{1, 32, 8, 8});
+      o.modules.push_back(c1);
+      o.modules.push_back(c2);
+      add(l,
+          [c1, c2](const kd::Context& c) {
+            return kd::fsp_loss({(*c1)(c.student(kFspS)), (*c2)(c.student(kMapS))},
+                                {c.teacher(kFspT), c.teacher(kMapT)}, /*sum_pairs=*/true);
+          },
+          {kFspS, kMapS}, {kFspT, kMapT});
+    } else if (n == "cc") {
+      auto es = std::make_shared<nn::Linear>(256, 128), et = std::make_shared<nn::Linear>(512, 128);
+      o.modules.push_back(es);
+      o.modules.push_back(et);
+      add(l,
+          [es, et](const kd::Context& c) {
+            return kd::cc_loss((*es)(c.student(kVec)), (*et)(c.teacher(kVec)), {.variant = kd::CcVariant::RepDistiller});
+          },
+          {kVec}, {kVec});
+    } else if (n == "crd") {
+      auto crd = std::make_shared<kd::CRD>(256, 512, setup.n_data, 128, setup.crd_k, 0.07, 0.5, setup.seed);
+      auto idx = std::make_shared<Tensor>();
+      o.modules.push_back(crd);
+      o.on_batch = [idx](const data::Batch& b) { *idx = b.indices; };
+      add(l, [crd, idx](const kd::Context& c) { return crd->forward(c.student(kVec), c.teacher(kVec), idx->to(c.targets.device())); },
+          {kVec}, {kVec});
+    } else {
+      fail("kd_zoo: loss '", n, "' has no objective");
+    }
+  }
+  return o;
+}
+
+std::string loss_help() {
+  std::string s = "  loss    weight   ce weight  reference\n";
+  for (const auto& l : loss_table()) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "  %-7s %7g %10g  %s\n", l.name, l.weight, l.ce_weight, l.reference);
+    s += buf;
+  }
+  return s;
+}
+
+}  // namespace retort::examples::zoo
