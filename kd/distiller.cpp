@@ -93,36 +93,58 @@ Tensor Distiller::teacher_forward(const Tensor& x, const std::vector<std::int64_
   NoGradGuard no_grad;
   const bool cacheable = use_cache_ && !indices.empty() && teacher_taps_.empty();
   from_cache = false;
-  if (cacheable) {
-    bool all = std::all_of(indices.begin(), indices.end(),
-                           [&](std::int64_t i) { return cache_.count(i) > 0; });
-    if (all) {
-      std::vector<Tensor> rows;
-      rows.reserve(indices.size());
-      for (auto i : indices) rows.push_back(cache_.at(i));
-      from_cache = true;
-      return stack(rows, 0);
+  const std::int64_t n_teachers = static_cast<std::int64_t>(teachers_.size());
+  double wsum = 0;
+  for (double w : teacher_weights_) wsum += w;
+  ctx.teacher_weights.clear();
+  for (double w : teacher_weights_) ctx.teacher_weights.push_back(w / wsum);
+  ctx.teacher_logits_each.clear();
+  bool all = cacheable && std::all_of(indices.begin(), indices.end(),
+                                      [&](std::int64_t i) { return cache_.count(i) > 0; });
+  if (all) {
+    std::vector<Tensor> rows;
+    rows.reserve(indices.size());
+    for (auto i : indices) rows.push_back(cache_.at(i));
+    Tensor stacked = stack(rows, 0);  // [N, T, K]
+    for (std::int64_t i = 0; i < n_teachers; ++i) ctx.teacher_logits_each.push_back(select(stacked, 1, i));
+    from_cache = true;
+  } else {
+    for (std::int64_t i = 0; i < n_teachers; ++i) {
+      // eval() every step: a caller's model->train() on a shared module must not turn on dropout.
+      teachers_[i]->eval();
+      ctx.teacher_logits_each.push_back((*teachers_[i])(x));
+    }
+    for (auto& [key, tap] : teacher_taps_) {
+      ctx.teacher_features[key] = tap.output();
+      tap.clear();
+    }
+    if (cacheable) {
+      Tensor stacked = stack(ctx.teacher_logits_each, 1);  // [N, T, K]
+      for (std::size_t r = 0; r < indices.size(); ++r)
+        cache_[indices[r]] = select(stacked, 0, static_cast<std::int64_t>(r)).clone();
     }
   }
+  // The same arithmetic whether the rows came from the cache or from the forwards, so a cached
+  // step's mean logits are bit-identical to a fresh one's.
   Tensor logits;
-  double wsum = 0;
-  for (std::size_t i = 0; i < teachers_.size(); ++i) {
-    // eval() every step: a caller's model->train() on a shared module must not turn on dropout.
-    teachers_[i]->eval();
-    Tensor ti = (*teachers_[i])(x) * teacher_weights_[i];
+  for (std::int64_t i = 0; i < n_teachers; ++i) {
+    Tensor ti = ctx.teacher_logits_each[i] * teacher_weights_[i];
     logits = logits.defined() ? logits + ti : ti;
-    wsum += teacher_weights_[i];
   }
   if (wsum != 1.0) logits = logits / wsum;
-  for (auto& [key, tap] : teacher_taps_) {
-    ctx.teacher_features[key] = tap.output();
-    tap.clear();
-  }
-  if (cacheable) {
-    for (std::size_t r = 0; r < indices.size(); ++r)
-      cache_[indices[r]] = select(logits, 0, static_cast<std::int64_t>(r)).clone();
-  }
   return logits;
+}
+
+Tensor sum_over_teachers(const Context& c, const std::function<Tensor(const Tensor&)>& loss) {
+  RETORT_CHECK(!c.teacher_logits_each.empty() && c.teacher_logits_each.size() == c.teacher_weights.size(),
+               "sum_over_teachers: the Context holds ", c.teacher_logits_each.size(), " teacher logits and ",
+               c.teacher_weights.size(), " weights (filled by Distiller::step)");
+  Tensor total;
+  for (std::size_t i = 0; i < c.teacher_logits_each.size(); ++i) {
+    Tensor li = loss(c.teacher_logits_each[i]) * c.teacher_weights[i];
+    total = total.defined() ? total + li : li;
+  }
+  return total;
 }
 
 Context Distiller::forward_context(const Tensor& x, const Tensor& y,

@@ -12,7 +12,9 @@
 //
 // step(x [N,...], y int64 [N]) runs
 //   1. every teacher's forward under NoGradGuard in eval mode (no graph: teacher logits and
-//      teacher features are constants), logits t = Σ_i w_i·t_i / Σ_i w_i over the teachers;
+//      teacher features are constants), logits t = Σ_i w_i·t_i / Σ_i w_i over the teachers
+//      (averaged logits), each t_i also kept in the Context for per-teacher terms:
+//        ℓ = Σ_i w̄_i·loss(s, t_i),  w̄_i = w_i / Σ_k w_k     (sum_over_teachers below);
 //   2. the student's forward (graph recorded; the student's train/eval mode is the caller's);
 //   3. each term ℓ_j = fn_j(Context), a scalar;
 //   4. total = Σ_j λ_j·ℓ_j with λ_j = weight_j·schedule_j(step) (schedule_j ≡ 1 when unset).
@@ -21,7 +23,8 @@
 //
 // Teacher-output cache (enable_teacher_cache): maps a sample index (the position of the sample in
 // the data set, passed as the batch's `indices`) to its teacher logits row [K]. A batch whose
-// indices are all cached skips the teacher forward. This is exact — the cached row equals what a
+// indices are all cached skips the teacher forward (every teacher's row is cached, so per-teacher
+// terms are served from the cache too). This is exact — the cached row equals what a
 // fresh forward would give — only when the teacher sees the very same input for a sample at
 // every step: no random augmentation (crop, flip, noise) applied before the teacher, teachers
 // frozen and deterministic (eval mode: dropout off, BatchNorm on running statistics), teacher
@@ -50,6 +53,8 @@ namespace retort::kd {
 struct Context {
   Tensor student_logits;  // [N, K], graph tensor
   Tensor teacher_logits;  // [N, K], constant (weighted mean over the teachers)
+  std::vector<Tensor> teacher_logits_each;  // [N, K] per teacher, in order (constants)
+  std::vector<double> teacher_weights;      // w̄_i = w_i / Σ_k w_k, in order
   Tensor targets;         // int64 [N]
   std::map<std::string, Tensor> student_features;  // graph tensors
   std::map<std::string, Tensor> teacher_features;  // constants
@@ -59,6 +64,11 @@ struct Context {
   const Tensor& student(const std::string& path) const;
   const Tensor& teacher(const std::string& path) const;
 };
+
+// Multi-teacher KD with summed per-teacher terms: Σ_i w̄_i·loss(t_i) over the Context's teachers,
+// e.g. sum_over_teachers(c, [&](const Tensor& t) { return kd_loss(c.student_logits, t, 4.0); }).
+// With one teacher it is loss(t).
+Tensor sum_over_teachers(const Context& c, const std::function<Tensor(const Tensor& teacher_logits)>& loss);
 
 // A multiplier of a term's weight as a function of the step counter.
 using Schedule = std::function<double(std::int64_t step)>;
@@ -134,7 +144,7 @@ class Distiller {
   std::vector<nn::FeatureTap> student_taps_;
   std::vector<std::pair<std::string, nn::FeatureTap>> teacher_taps_;  // key, tap
   bool use_cache_ = false;
-  std::unordered_map<std::int64_t, Tensor> cache_;  // sample index → teacher logits [K]
+  std::unordered_map<std::int64_t, Tensor> cache_;  // sample index → each teacher's logits [T, K]
   std::int64_t step_ = 0;
 };
 

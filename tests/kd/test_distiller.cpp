@@ -177,6 +177,52 @@ TEST_CASE("Distiller averages several teachers with weights", "[kd]") {
   REQUIRE_THROWS_WITH(kd::Distiller(s, {t1, t2}, {1.0}), Catch::Contains("teacher weights"));
 }
 
+TEST_CASE("Distiller sums per-teacher terms with normalised weights, cached or not", "[kd]") {
+  auto s = mlp(6), t1 = mlp(8), t2 = mlp(5);
+  kd::Distiller d(s, {t1, t2}, {1.0, 3.0});
+  d.add_term({"kd_each", 1.0, [](const kd::Context& c) {
+                return kd::sum_over_teachers(c, [&](const Tensor& t) { return kd::kd_loss(c.student_logits, t, 2.0); });
+              }});
+  d.enable_teacher_cache();
+  Tensor x = random_tensor({5, 4}, kFloat64, 7), y = labels();
+  std::vector<std::int64_t> idx{0, 1, 2, 3, 4};
+  auto r1 = d.step(x, y, idx);
+  Tensor l1, l2;
+  {
+    NoGradGuard g;
+    Tensor z = (*s)(x);
+    l1 = kd::kd_loss(z, (*t1)(x), 2.0);
+    l2 = kd::kd_loss(z, (*t2)(x), 2.0);
+  }
+  const double expect = 0.25 * l1.item<double>() + 0.75 * l2.item<double>();
+  REQUIRE(r1.values[0] == Approx(expect).epsilon(1e-13));
+  // Not the same as KD against the averaged logits (KL is not linear in the teacher's logits).
+  double averaged = kd::kd_loss(r1.student_logits, r1.teacher_logits, 2.0).item<double>();
+  REQUIRE(std::abs(averaged - expect) > 1e-6);
+  // The second step reads every teacher's rows from the cache: same values, bit for bit.
+  auto r2 = d.step(x, y, idx);
+  REQUIRE(r2.teacher_from_cache);
+  REQUIRE(r2.values[0] == r1.values[0]);
+  REQUIRE(testing::max_abs_diff(r2.teacher_logits, r1.teacher_logits) == 0.0);
+  // Student gradients equal the hand composition's.
+  r2.total.backward();
+  std::vector<Tensor> g_distiller;
+  for (auto& p : s->parameters()) g_distiller.push_back(p.grad().clone());
+  s->zero_grad();
+  Tensor z = (*s)(x);
+  {
+    NoGradGuard g;
+    l1 = (*t1)(x);
+    l2 = (*t2)(x);
+  }
+  (kd::kd_loss(z, l1, 2.0) * 0.25 + kd::kd_loss(z, l2, 2.0) * 0.75).backward();
+  auto ps = s->parameters();
+  for (std::size_t i = 0; i < ps.size(); ++i) REQUIRE_ALLCLOSE(g_distiller[i], ps[i].grad(), 1e-13, 1e-11);
+  kd::Context empty;
+  REQUIRE_THROWS_WITH(kd::sum_over_teachers(empty, [](const Tensor& t) { return t; }),
+                      Catch::Contains("sum_over_teachers"));
+}
+
 TEST_CASE("Distiller::train_step updates the student only", "[kd]") {
   auto s = mlp(6), t = mlp(8);
   kd::Distiller d(s, t);
