@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cifar10_kd_run.h"
+#include "common/flags.h"
 
 using namespace retort;
 using examples::KdArgs;
@@ -34,36 +35,29 @@ namespace {
 
 KdArgs parse(int argc, char** argv) {
   KdArgs a;
-  auto value = [&](int& i) -> std::string {
-    if (i + 1 >= argc) usage(std::string("missing value for ") + argv[i]);
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    if (k == "--data") a.data = value(i);
-    else if (k == "--full") a.teacher_epochs = a.student_epochs = 10;
-    else if (k == "--epochs") a.teacher_epochs = a.student_epochs = std::stoi(value(i));
-    else if (k == "--teacher-epochs") a.teacher_epochs = std::stoi(value(i));
-    else if (k == "--student-epochs") a.student_epochs = std::stoi(value(i));
-    else if (k == "--T") a.T = std::stod(value(i));
-    else if (k == "--kd-weight") a.kd_weight = std::stod(value(i));
-    else if (k == "--ce-weight") a.ce_weight = std::stod(value(i));
-    else if (k == "--lr") a.lr = std::stod(value(i));
-    else if (k == "--batch") a.batch = std::stoll(value(i));
-    else if (k == "--seed") a.seed = std::stoull(value(i));
-    else if (k == "--threads") a.threads = std::stoi(value(i));
-    else if (k == "--device") a.device = value(i);
-    else if (k == "--augment") a.augment = true;
-    else if (k == "--cache-teacher-logits") a.cache_teacher_logits = true;
-    else if (k == "--save-teacher") a.save_teacher = value(i);
-    else if (k == "--load-teacher") a.load_teacher = value(i);
-    else if (k == "--csv") a.csv = value(i);
-    else if (k == "--out") a.out = value(i);
-    else if (k == "--train-limit") a.train_limit = std::stoll(value(i));
-    else if (k == "--test-limit") a.test_limit = std::stoll(value(i));
-    else if (k == "--help" || k == "-h") usage("help");
-    else usage("unknown flag " + k);
-  }
+  examples::Flags f(usage);
+  f.value("--data", a.data);
+  f.action("--full", [&] { a.teacher_epochs = a.student_epochs = 10; });
+  f.custom("--epochs", [&](const std::string& v) { a.teacher_epochs = a.student_epochs = f.to_int("--epochs", v); });
+  f.value("--teacher-epochs", a.teacher_epochs);
+  f.value("--student-epochs", a.student_epochs);
+  f.value("--T", a.T);
+  f.value("--kd-weight", a.kd_weight);
+  f.value("--ce-weight", a.ce_weight);
+  f.value("--lr", a.lr);
+  f.value("--batch", a.batch);
+  f.value("--seed", a.seed);
+  f.value("--threads", a.threads);
+  f.value("--device", a.device);
+  f.set("--augment", a.augment);
+  f.set("--cache-teacher-logits", a.cache_teacher_logits);
+  f.value("--save-teacher", a.save_teacher);
+  f.value("--load-teacher", a.load_teacher);
+  f.value("--csv", a.csv);
+  f.value("--out", a.out);
+  f.value("--train-limit", a.train_limit);
+  f.value("--test-limit", a.test_limit);
+  f.parse(argc, argv);
   if (a.teacher_epochs < 0 || a.student_epochs < 1 || a.batch < 1 || a.lr <= 0 || a.T <= 0 || a.threads < 1)
     usage("a value is out of range");
   if (a.cache_teacher_logits && a.augment)

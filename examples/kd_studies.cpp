@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/flags.h"
 #include "common/progress.h"
 #include "studies/study.h"
 
@@ -60,30 +61,19 @@ const std::vector<std::pair<std::string, void (*)(Context&)>>& study_list() {
 
 Args parse(int argc, char** argv) {
   Args a;
-  auto value = [&](int& i) -> std::string {
-    if (i + 1 >= argc) usage(std::string("missing value for ") + argv[i]);
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    if (k == "--data") a.data = value(i);
-    else if (k == "--epochs") a.epochs = std::stoi(value(i));
-    else if (k == "--teacher-epochs") a.teacher_epochs = std::stoi(value(i));
-    else if (k == "--train-limit") a.train_limit = std::stoll(value(i));
-    else if (k == "--test-limit") a.test_limit = std::stoll(value(i));
-    else if (k == "--batch") a.batch = std::stoll(value(i));
-    else if (k == "--lr") a.lr = std::stod(value(i));
-    else if (k == "--seed") a.seed = std::stoull(value(i));
-    else if (k == "--threads") a.threads = std::stoi(value(i));
-    else if (k == "--device") a.device = value(i);
-    else if (k == "--out") a.out = value(i);
-    else if (k == "--csv") a.csv = value(i);
-    else if (k == "--timing") a.timing = std::stod(value(i));
-    else if (k == "--help" || k == "-h") usage("help");
-    else if (k.rfind("--", 0) == 0) usage("unknown flag " + k);
-    else if (a.study.empty()) a.study = k;
-    else usage("two studies given: " + a.study + " and " + k);
-  }
+  Flags f(usage);
+  f.positional(a.study, "studies");
+  for (auto [flag, field] : {std::pair{"--data", &a.data}, {"--device", &a.device}, {"--out", &a.out}, {"--csv", &a.csv}})
+    f.value(flag, *field);
+  for (auto [flag, field] : {std::pair{"--epochs", &a.epochs}, {"--teacher-epochs", &a.teacher_epochs},
+                             {"--threads", &a.threads}})
+    f.value(flag, *field);
+  for (auto [flag, field] : {std::pair{"--train-limit", &a.train_limit}, {"--test-limit", &a.test_limit},
+                             {"--batch", &a.batch}})
+    f.value(flag, *field);
+  for (auto [flag, field] : {std::pair{"--lr", &a.lr}, {"--timing", &a.timing}}) f.value(flag, *field);
+  f.value("--seed", a.seed);
+  f.parse(argc, argv);
   if (a.study.empty()) usage("no study given");
   if (a.epochs < 1 || a.teacher_epochs < 1 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.timing <= 0)
     usage("a value is out of range");

@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <utility>
 
+#include "common/flags.h"
 #include "common/kd_experiment.h"
 #include "common/progress.h"
 #include "common/report.h"
@@ -51,31 +53,20 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  auto value = [&](int& i) -> std::string {
-    if (i + 1 >= argc) usage(std::string("missing value for ") + argv[i]);
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    if (k == "--loss") a.loss = value(i);
-    else if (k == "--data") a.data = value(i);
-    else if (k == "--epochs") a.epochs = std::stoi(value(i));
-    else if (k == "--teacher-epochs") a.teacher_epochs = std::stoi(value(i));
-    else if (k == "--load-teacher") a.load_teacher = value(i);
-    else if (k == "--save-teacher") a.save_teacher = value(i);
-    else if (k == "--train-limit") a.train_limit = std::stoll(value(i));
-    else if (k == "--test-limit") a.test_limit = std::stoll(value(i));
-    else if (k == "--batch") a.batch = std::stoll(value(i));
-    else if (k == "--lr") a.lr = std::stod(value(i));
-    else if (k == "--seed") a.seed = std::stoull(value(i));
-    else if (k == "--threads") a.threads = std::stoi(value(i));
-    else if (k == "--device") a.device = value(i);
-    else if (k == "--crd-k") a.crd_k = std::stoll(value(i));
-    else if (k == "--csv") a.csv = value(i);
-    else if (k == "--out") a.out = value(i);
-    else if (k == "--help" || k == "-h") usage("help");
-    else usage("unknown flag " + k);
-  }
+  Flags f(usage);
+  for (auto [flag, field] : {std::pair{"--loss", &a.loss}, {"--data", &a.data}, {"--load-teacher", &a.load_teacher},
+                             {"--save-teacher", &a.save_teacher}, {"--device", &a.device}, {"--csv", &a.csv},
+                             {"--out", &a.out}})
+    f.value(flag, *field);
+  for (auto [flag, field] : {std::pair{"--epochs", &a.epochs}, {"--teacher-epochs", &a.teacher_epochs},
+                             {"--threads", &a.threads}})
+    f.value(flag, *field);
+  for (auto [flag, field] : {std::pair{"--train-limit", &a.train_limit}, {"--test-limit", &a.test_limit},
+                             {"--batch", &a.batch}, {"--crd-k", &a.crd_k}})
+    f.value(flag, *field);
+  f.value("--lr", a.lr);
+  f.value("--seed", a.seed);
+  f.parse(argc, argv);
   if (a.epochs < 1 || a.teacher_epochs < 0 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.crd_k < 1)
     usage("a value is out of range");
   return a;
