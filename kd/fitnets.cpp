@@ -29,8 +29,7 @@ std::string owner_of(const std::string& param_name) {
 }  // namespace
 
 FitNetsStage1::FitNetsStage1(std::shared_ptr<nn::Module> student, std::string guided_path,
-                             std::shared_ptr<nn::Module> teacher, std::string hint_path,
-                             const Tensor& example, HintKind kind)
+                             std::shared_ptr<nn::Module> teacher, std::string hint_path)
     : student_(std::move(student)),
       teacher_(std::move(teacher)),
       guided_path_(std::move(guided_path)),
@@ -39,6 +38,12 @@ FitNetsStage1::FitNetsStage1(std::shared_ptr<nn::Module> student, std::string gu
                "FitNetsStage1: null student or teacher");
   teacher_->requires_grad_(false);
   teacher_->eval();
+}
+
+FitNetsStage1::FitNetsStage1(std::shared_ptr<nn::Module> student, std::string guided_path,
+                             std::shared_ptr<nn::Module> teacher, std::string hint_path,
+                             const Tensor& example, HintKind kind)
+    : FitNetsStage1(std::move(student), std::move(guided_path), std::move(teacher), std::move(hint_path)) {
   select_in_forward_order(example);
   build_regressor(example, kind);
 }
@@ -46,15 +51,8 @@ FitNetsStage1::FitNetsStage1(std::shared_ptr<nn::Module> student, std::string gu
 FitNetsStage1::FitNetsStage1(std::shared_ptr<nn::Module> student, std::string guided_path,
                              std::shared_ptr<nn::Module> teacher, std::string hint_path,
                              const Tensor& example, std::vector<Tensor> params, HintKind kind)
-    : student_(std::move(student)),
-      teacher_(std::move(teacher)),
-      guided_path_(std::move(guided_path)),
-      hint_path_(std::move(hint_path)) {
-  RETORT_CHECK(student_ != nullptr && teacher_ != nullptr,
-               "FitNetsStage1: null student or teacher");
+    : FitNetsStage1(std::move(student), std::move(guided_path), std::move(teacher), std::move(hint_path)) {
   RETORT_CHECK(!params.empty(), "FitNetsStage1: empty parameter list");
-  teacher_->requires_grad_(false);
-  teacher_->eval();
   auto named = student_->named_parameters();
   for (std::size_t i = 0; i < params.size(); ++i) {
     auto it = std::find_if(named.begin(), named.end(),

@@ -64,6 +64,9 @@ class FitNetsStage1 {
   const std::string& hint_path() const { return hint_path_; }
 
  private:
+  // The shared part of both constructors: members, null checks, teacher frozen.
+  FitNetsStage1(std::shared_ptr<nn::Module> student, std::string guided_path,
+                std::shared_ptr<nn::Module> teacher, std::string hint_path);
   void select_in_forward_order(const Tensor& example);
   void build_regressor(const Tensor& example, HintKind kind);
   // Forward of m that stops right after the module at path returned; that module's output.

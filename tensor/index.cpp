@@ -17,6 +17,9 @@ namespace retort::ops {
 
 namespace {
 
+using cpu::along_dim_strides;
+using cpu::zero_dim_stride;
+
 void check_index_tensor(const Tensor& idx, const char* op) {
   RETORT_CHECK(idx.defined(), op, ": index tensor is undefined");
   RETORT_CHECK(idx.dtype() == kInt64, op, ": index must be int64, got ", dtype_name(idx.dtype()),
@@ -38,17 +41,6 @@ inline std::int64_t checked(std::int64_t v, std::int64_t size, int dim, const ch
   return v;
 }
 
-Shape zero_dim_stride(Shape s, int dim) {
-  s[dim] = 0;
-  return s;
-}
-
-// Strides over x's rank that follow idx (1-d) along dim only.
-Shape along_dim_strides(const Tensor& idx, std::int64_t rank, int dim) {
-  Shape s(static_cast<std::size_t>(rank), 0);
-  s[dim] = idx.dim() == 0 ? 0 : idx.stride(0);
-  return s;
-}
 
 }  // namespace
 

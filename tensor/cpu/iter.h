@@ -7,8 +7,23 @@
 #include <vector>
 
 #include "tensor/shape.h"
+#include "tensor/tensor.h"
 
 namespace retort::cpu {
+
+// The index ops' walks (cpu reference and cuda kernels alike): x's strides with dim zeroed, so
+// the walk over the other dims stays on the row being indexed...
+inline Shape zero_dim_stride(Shape s, int dim) {
+  s[dim] = 0;
+  return s;
+}
+
+// ...and strides over x's rank that follow a 1-d index idx along dim only.
+inline Shape along_dim_strides(const Tensor& idx, std::int64_t rank, int dim) {
+  Shape s(static_cast<std::size_t>(rank), 0);
+  s[dim] = idx.dim() == 0 ? 0 : idx.stride(0);
+  return s;
+}
 
 // Strides of operand `s` (sizes `from`) broadcast to shape `to`: size-1 and missing dims get 0.
 inline Shape broadcast_strides(const Shape& from, const Shape& strides, const Shape& to) {

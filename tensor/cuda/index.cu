@@ -8,6 +8,7 @@
 // Bounds: a thread that meets an index outside [0, size) skips the element and records the value
 // in a device-side error slot (the first recorder wins); after the kernel the host reads the slot
 // (one small synchronous copy) and raises the cpu's error naming the op, the index and the extent.
+#include "tensor/cpu/iter.h"
 #include "tensor/cuda/common.h"
 #include "tensor/cuda/cuda_backend.h"
 #include "tensor/cuda/ops.h"
@@ -16,6 +17,9 @@
 namespace retort::cuda {
 
 namespace {
+
+using cpu::along_dim_strides;
+using cpu::zero_dim_stride;
 
 struct IndexError {
   unsigned long long flag;
@@ -63,16 +67,6 @@ void report(const ErrorSlot& slot, const char* op, int d, std::int64_t size, con
          ", index ", shape_str(idx.sizes()), ")");
 }
 
-Shape zero_dim_stride(Shape s, int d) {
-  s[d] = 0;
-  return s;
-}
-
-Shape along_dim_strides(const Tensor& idx, std::int64_t rank, int d) {
-  Shape s(static_cast<std::size_t>(rank), 0);
-  s[d] = idx.dim() == 0 ? 0 : idx.stride(0);
-  return s;
-}
 
 // out[o0] = x[o1 + idx[o2]·step]
 template <class T> struct GatherF {
