@@ -85,6 +85,7 @@ Tensor cuda_act_bwd(cuda::Activation k, cuda::Binary b, const Tensor& g, const T
 Tensor try_fast(onednn::Eltwise k, const Tensor& x) {
   if (!onednn::enabled() || !x.device().is_cpu() || x.dtype() != kFloat32 || !cpu::is_dense(x))
     return Tensor();
+  if (Tensor y = onednn::eltwise_forward_blocked(k, x); y.defined()) return y;
   Tensor y = cpu::empty_same_layout(x, kFloat32);
   return onednn::eltwise_forward(k, x, y) ? y : Tensor();
 }
@@ -93,6 +94,7 @@ Tensor try_fast_bwd(onednn::Eltwise k, const Tensor& g, const Tensor& saved) {
       g.dtype() != kFloat32 || saved.dtype() != kFloat32 ||
       g.sizes() != saved.sizes() || g.strides() != saved.strides() || !cpu::is_dense(saved))
     return Tensor();
+  if (Tensor gx = onednn::eltwise_backward_blocked(k, g, saved); gx.defined()) return gx;
   Tensor gx = cpu::empty_same_layout(saved, kFloat32);
   return onednn::eltwise_backward(k, g, saved, gx) ? gx : Tensor();
 }

@@ -24,6 +24,38 @@ Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(d
 Storage::Storage(void* data, std::size_t nbytes, Device device, std::function<void(void*)> deleter)
     : data_(data), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)) {}
 
+Storage::Storage(std::size_t nbytes, std::shared_ptr<const AltLayout> alt)
+    : nbytes_(nbytes),
+      device_(kCPU),
+      deleter_([nbytes](void* p) { cpu::release(p, nbytes); }),
+      alt_(std::move(alt)),
+      pending_(alt_ != nullptr) {}
+
+// The lock makes concurrent first readers wait for one writer; the release store publishes data_
+// to the lock-free check in data().
+void* Storage::materialize() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pending_.load(std::memory_order_relaxed)) {
+    void* p = cpu::allocate(nbytes_);
+    try {
+      alt_->materialize(p);
+    } catch (...) {
+      cpu::release(p, nbytes_);
+      throw;
+    }
+    data_ = p;
+    alt_.reset();
+    pending_.store(false, std::memory_order_release);
+  }
+  return data_;
+}
+
+std::shared_ptr<const AltLayout> Storage::alt() const {
+  if (!pending_.load(std::memory_order_acquire)) return nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  return alt_;
+}
+
 Storage::~Storage() {
   if (deleter_ && data_) deleter_(data_);
 }

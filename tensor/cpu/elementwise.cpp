@@ -23,14 +23,18 @@ bool is_dense(const Tensor& t) {
   return true;
 }
 
-Tensor empty_same_layout(const Tensor& t, DType dtype) {
-  if (t.is_contiguous() || !is_dense(t)) return empty(t.sizes(), dtype, t.device());
-  Tensor flat = empty({t.numel()}, dtype, t.device());
+Shape same_layout_strides(const Tensor& t) {
+  if (t.is_contiguous() || !is_dense(t)) return contiguous_strides(t.sizes());
   // Size-1 dims may carry any stride in t; give them a harmless in-range one.
   Shape st = t.strides();
   for (std::size_t i = 0; i < st.size(); ++i)
     if (t.sizes()[i] == 1) st[i] = 1;
-  return as_strided(flat, t.sizes(), st, 0);
+  return st;
+}
+
+Tensor empty_same_layout(const Tensor& t, DType dtype) {
+  if (t.is_contiguous() || !is_dense(t)) return empty(t.sizes(), dtype, t.device());
+  return as_strided(empty({t.numel()}, dtype, t.device()), t.sizes(), same_layout_strides(t), 0);
 }
 
 }  // namespace retort::cpu

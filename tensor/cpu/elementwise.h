@@ -15,6 +15,8 @@ namespace retort::cpu {
 bool is_dense(const Tensor& t);
 // A new tensor with t's sizes and, when t is dense, t's strides; otherwise packed row-major.
 Tensor empty_same_layout(const Tensor& t, DType dtype);
+// The strides empty_same_layout gives a result for t (t's own when dense, else packed).
+Shape same_layout_strides(const Tensor& t);
 
 // Work above this many elements is split across OpenMP threads.
 inline constexpr std::int64_t kParallelGrain = 1 << 15;

@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "tensor/cpu/elementwise.h"
-#include "tensor/onednn/layout.h"
+#include "tensor/onednn/blocked.h"
 #include "tensor/onednn/strided.h"
 
 namespace retort::onednn {
@@ -113,74 +113,60 @@ memory weights_memory(const Tensor& w, const Geometry& g, std::int64_t groups) {
   return memory(memory::desc(g.wei, memory::data_type::f32, dims_of(st)), engine(), w.raw_data());
 }
 
-memory user_memory(const Tensor& t) { return memory(canonical_desc(t), engine(), t.raw_data()); }
-
-// A new tensor for a result the primitive writes in layout `d`, laid out like `like` when that is
-// dense, else packed; `mem` is where the primitive writes (the tensor itself when the layouts
-// agree, else slot s, to be reordered into the tensor afterwards).
-Tensor result_for(const memory::desc& d, const Tensor& like, Slot s, memory& mem) {
-  Tensor t = cpu::empty_same_layout(like, kFloat32);
-  memory user = user_memory(t);
-  mem = user.get_desc() == d ? user : slot_memory(s, d);
-  return t;
-}
-
-void finish(const memory& produced, const Tensor& t) {
-  if (produced.get_data_handle() != t.raw_data()) reorder(produced, user_memory(t));
-}
-
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias,
                       const ops::Conv2dParams& p, ops::Conv2dSaved* saved) {
   std::lock_guard<std::mutex> lock(scratch_mutex());
-  Tensor x = dense_or_packed(x_in), w = dense_or_packed(w_in);
+  Tensor w = dense_or_packed(w_in);
   Tensor b = bias.defined() ? bias.contiguous() : Tensor();
-  const Geometry g = geometry(x.sizes(), w.sizes(), p);
-  auto& plan = cached<ForwardPlan>(plan_key("fwd", x, w, b.defined(), p), [&] {
+  const Geometry g = geometry(x_in.sizes(), w.sizes(), p);
+  auto& plan = cached<ForwardPlan>(plan_key("fwd", x_in, w, b.defined(), p), [&] {
     auto pd = with_algorithm(g, [&](dn::algorithm a) { return forward_pd(g, a, b.defined()); });
     return ForwardPlan{pd, dn::convolution_forward(pd)};
   });
-  // y keeps the primitive's layout when that is a plain one (no reorder); blocked → packed NCHW.
-  const memory::desc dd = plan.pd.dst_desc();
   const Shape ysz(g.dst.begin(), g.dst.end());
-  auto plain = plain_strides(dd);
-  Tensor y = plain ? empty_strided(ysz, *plain) : empty(ysz);
-  memory ym = plain ? memory(dd, engine(), y.raw_data()) : slot_memory(Slot::Dst, dd);
-  // x in the primitive's layout: in place, or reordered into a buffer the backward can reuse.
-  memory xm = user_memory(x);
-  if (xm.get_desc() != plan.pd.src_desc()) {
+  Result y = result_in(plan.pd.dst_desc(), ysz, contiguous_strides(ysz));
+  // x in the primitive's layout: a blocked result of the previous layer as it is, x itself when
+  // its plain layout is the one, else a reordered copy the backward can reuse. (bx and x keep
+  // the memory xm views alive until the primitive has run.)
+  const memory::desc want = plan.pd.src_desc();
+  auto bx = blocked_of(x_in);
+  if (bx && bx->desc != want) bx = nullptr;
+  const Tensor x = bx ? Tensor() : dense_or_packed(x_in);
+  memory xm = bx ? bx->memory() : memory(canonical_desc(x), engine(), x.raw_data());
+  if (bx && saved) *saved = std::make_shared<ConvSaved>(ConvSaved{want, bx->buffer});
+  if (!bx && xm.get_desc() != want) {
     if (saved) {
-      auto s = std::make_shared<ConvSaved>();
-      s->desc = plan.pd.src_desc();
-      s->buffer = empty({static_cast<std::int64_t>((s->desc.get_size() + 3) / 4)});
-      memory copy(s->desc, engine(), s->buffer.raw_data());
+      Tensor buffer = blocked_buffer(want);
+      memory copy(want, engine(), buffer.raw_data());
       reorder(xm, copy);
       xm = copy;
-      *saved = std::move(s);
+      *saved = std::make_shared<ConvSaved>(ConvSaved{want, buffer});
     } else {
-      xm = in_layout(xm, plan.pd.src_desc(), Slot::Src);
+      xm = in_layout(xm, want, Slot::Src);
     }
   }
   Args args{{DNNL_ARG_SRC, xm},
             {DNNL_ARG_WEIGHTS,
              in_layout(weights_memory(w, g, p.groups), plan.pd.weights_desc(), Slot::Weights)},
-            {DNNL_ARG_DST, ym}};
+            {DNNL_ARG_DST, y.mem}};
   if (b.defined())
-    args.emplace(DNNL_ARG_BIAS, in_layout(user_memory(b), plan.pd.bias_desc(), Slot::DiffWeights));
+    args.emplace(DNNL_ARG_BIAS, in_layout(b, plan.pd.bias_desc(), Slot::DiffWeights));
   plan.prim.execute(stream(), args);
-  finish(ym, y);
   stream().wait();
-  return y;
+  return y.tensor;
 }
 
 ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const Tensor& w_in,
                                  const ops::Conv2dGradMask& mask, const ops::Conv2dParams& p,
                                  const ConvSaved* saved) {
   std::lock_guard<std::mutex> lock(scratch_mutex());
-  Tensor gy = dense_or_packed(gy_in);
   const Geometry g = geometry(x_in.sizes(), w_in.sizes(), p);
-  const memory gy_user = user_memory(gy);
+  // Operands wrapped below must outlive the primitives' execution, hence named (gy_blocked keeps
+  // gy's blocked copy alive even if gy's plain bytes get written meanwhile).
+  const Tensor gy = dense_or_packed(gy_in);
+  const auto gy_blocked = blocked_of(gy);
   ops::Conv2dGrads r;
   // gy in the backward-data layout, kept so backward-weights can reuse it when its layout agrees.
   memory gy_data;
@@ -194,19 +180,17 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
       });
       return DataPlan{pd, dn::convolution_backward_data(pd)};
     });
-    memory gxm;
-    r.input = result_for(plan.pd.diff_src_desc(), x_in, Slot::DiffSrc, gxm);
-    gy_data = in_layout(gy_user, plan.pd.diff_dst_desc(), Slot::DiffDst);
+    Result gx = result_in(plan.pd.diff_src_desc(), x_in.sizes(), cpu::same_layout_strides(x_in));
+    gy_data = in_layout(gy, plan.pd.diff_dst_desc(), Slot::DiffDst);
     plan.prim.execute(stream(),
                       {{DNNL_ARG_DIFF_DST, gy_data},
                        {DNNL_ARG_WEIGHTS, in_layout(weights_memory(w, g, p.groups),
                                                     plan.pd.weights_desc(), Slot::Weights)},
-                       {DNNL_ARG_DIFF_SRC, gxm}});
-    finish(gxm, r.input);
+                       {DNNL_ARG_DIFF_SRC, gx.mem}});
+    r.input = gx.tensor;
   }
   if (mask.weight) {
-    Tensor x = dense_or_packed(x_in);
-    auto& plan = cached<WeightsPlan>(plan_key("bwd_weights", x, w_in, mask.bias, p), [&] {
+    auto& plan = cached<WeightsPlan>(plan_key("bwd_weights", x_in, w_in, mask.bias, p), [&] {
       auto pd = with_algorithm(g, [&](dn::algorithm a) {
         using B = dn::convolution_backward_weights;
         auto d = mask.bias ? B::desc(a, any(g.src), any(g.wei), any(g.bias), any(g.dst), g.strides,
@@ -218,29 +202,24 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
       return WeightsPlan{pd, dn::convolution_backward_weights(pd)};
     });
     const memory::desc want = plan.pd.diff_dst_desc();
-    memory gym =
-        gy_data && gy_data.get_desc() == want ? gy_data : in_layout(gy_user, want, Slot::DiffDst2);
+    memory gym = gy_data && gy_data.get_desc() == want
+                     ? gy_data
+                     : in_layout(gy, want, Slot::DiffDst2);
     r.weight = empty(w_in.sizes());
     memory gw_user = weights_memory(r.weight, g, p.groups);
     memory gwm = gw_user.get_desc() == plan.pd.diff_weights_desc()
                      ? gw_user
                      : slot_memory(Slot::DiffWeights, plan.pd.diff_weights_desc());
-    memory xm = saved && saved->desc == plan.pd.src_desc()
-                    ? memory(saved->desc, engine(), saved->buffer.raw_data())
-                    : in_layout(user_memory(x), plan.pd.src_desc(), Slot::Src);
+    const Tensor x = saved && saved->desc == plan.pd.src_desc() ? Tensor() : dense_or_packed(x_in);
+    memory xm = x.defined() ? in_layout(x, plan.pd.src_desc(), Slot::Src)
+                            : memory(saved->desc, engine(), saved->buffer.raw_data());
     Args args{{DNNL_ARG_DIFF_DST, gym}, {DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_WEIGHTS, gwm}};
-    memory gbm;
     if (mask.bias) {
       r.bias = empty({w_in.size(0)});
-      memory gb_user = user_memory(r.bias);
-      gbm = gb_user.get_desc() == plan.pd.diff_bias_desc()
-                ? gb_user
-                : slot_memory(Slot::Dst, plan.pd.diff_bias_desc());
-      args.emplace(DNNL_ARG_DIFF_BIAS, gbm);
+      args.emplace(DNNL_ARG_DIFF_BIAS, memory(plan.pd.diff_bias_desc(), engine(), r.bias.raw_data()));
     }
     plan.prim.execute(stream(), args);
     if (gwm.get_data_handle() != gw_user.get_data_handle()) reorder(gwm, gw_user);
-    if (mask.bias) finish(gbm, r.bias);
   }
   stream().wait();
   return r;

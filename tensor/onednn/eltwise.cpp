@@ -6,7 +6,7 @@
 #include "tensor/onednn/eltwise.h"
 
 #include "tensor/cpu/elementwise.h"
-#include "tensor/onednn/common.h"
+#include "tensor/onednn/blocked.h"
 
 namespace retort::onednn {
 
@@ -47,46 +47,78 @@ dnnl::memory::desc flat_desc(std::int64_t n) {
   return dnnl::memory::desc({n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
 }
 
-dnnl::eltwise_forward::primitive_desc forward_pd(Eltwise k, std::int64_t n) {
+dnnl::eltwise_forward::primitive_desc forward_pd(Eltwise k, const dnnl::memory::desc& md) {
   using F = dnnl::eltwise_forward;
-  return F::primitive_desc(F::desc(dnnl::prop_kind::forward_training, alg_of(k), flat_desc(n), 0.f, 0.f),
+  return F::primitive_desc(F::desc(dnnl::prop_kind::forward_training, alg_of(k), md, 0.f, 0.f),
                            engine());
 }
 
-std::string key_of(const char* what, Eltwise k, std::int64_t n) {
+std::string key_of(const char* what, Eltwise k, const dnnl::memory::desc& md) {
   std::string key = what;
   key_add(key, static_cast<std::int64_t>(k));
-  key_add(key, n);
-  return key;
+  return key + desc_key(md);
+}
+
+// The primitives for one kind and one layout md (flat, or a blocked layout), created once.
+dnnl::eltwise_forward& forward_prim(Eltwise k, const dnnl::memory::desc& md) {
+  return cached<dnnl::eltwise_forward>(key_of("eltwise_fwd:", k, md),
+                                       [&] { return dnnl::eltwise_forward(forward_pd(k, md)); });
+}
+
+dnnl::eltwise_backward& backward_prim(Eltwise k, const dnnl::memory::desc& md) {
+  return cached<dnnl::eltwise_backward>(key_of("eltwise_bwd:", k, md), [&] {
+    using B = dnnl::eltwise_backward;
+    return B(B::primitive_desc(B::desc(alg_of(k), md, md, 0.f, 0.f), engine(), forward_pd(k, md)));
+  });
+}
+
+void run_forward(Eltwise k, const dnnl::memory& x, const dnnl::memory& y) {
+  forward_prim(k, x.get_desc()).execute(stream(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}});
+  stream().wait();
+}
+
+void run_backward(Eltwise k, const dnnl::memory& g, const dnnl::memory& saved,
+                  const dnnl::memory& gx) {
+  backward_prim(k, g.get_desc())
+      .execute(stream(), {{uses_dst(k) ? DNNL_ARG_DST : DNNL_ARG_SRC, saved},
+                          {DNNL_ARG_DIFF_DST, g},
+                          {DNNL_ARG_DIFF_SRC, gx}});
+  stream().wait();
 }
 
 }  // namespace
 
 bool eltwise_forward(Eltwise k, const Tensor& x, const Tensor& y) {
   if (!enabled() || !flat_compatible({&x, &y})) return false;
-  const std::int64_t n = x.numel();
-  auto& prim = cached<dnnl::eltwise_forward>(key_of("eltwise_fwd:", k, n),
-                                             [&] { return dnnl::eltwise_forward(forward_pd(k, n)); });
-  const auto md = flat_desc(n);
-  prim.execute(stream(), {{DNNL_ARG_SRC, memory_of(md, x)}, {DNNL_ARG_DST, memory_of(md, y)}});
-  stream().wait();
+  const auto md = flat_desc(x.numel());
+  run_forward(k, memory_of(md, x), memory_of(md, y));
   return true;
 }
 
 bool eltwise_backward(Eltwise k, const Tensor& g, const Tensor& saved, const Tensor& gx) {
   if (!enabled() || !flat_compatible({&g, &saved, &gx})) return false;
-  const std::int64_t n = g.numel();
-  auto& prim = cached<dnnl::eltwise_backward>(key_of("eltwise_bwd:", k, n), [&] {
-    using B = dnnl::eltwise_backward;
-    const auto md = flat_desc(n);
-    return B(B::primitive_desc(B::desc(alg_of(k), md, md, 0.f, 0.f), engine(), forward_pd(k, n)));
-  });
-  const auto md = flat_desc(n);
-  prim.execute(stream(), {{uses_dst(k) ? DNNL_ARG_DST : DNNL_ARG_SRC, memory_of(md, saved)},
-                          {DNNL_ARG_DIFF_DST, memory_of(md, g)},
-                          {DNNL_ARG_DIFF_SRC, memory_of(md, gx)}});
-  stream().wait();
+  const auto md = flat_desc(g.numel());
+  run_backward(k, memory_of(md, g), memory_of(md, saved), memory_of(md, gx));
   return true;
+}
+
+Tensor eltwise_forward_blocked(Eltwise k, const Tensor& x) {
+  auto bx = enabled() ? blocked_of(x) : nullptr;
+  if (!bx) return Tensor();
+  Tensor buffer = blocked_buffer(bx->desc);
+  Tensor y = deferred(x.sizes(), x.strides(), bx->desc, buffer);
+  run_forward(k, bx->memory(), dnnl::memory(bx->desc, engine(), buffer.raw_data()));
+  return y;
+}
+
+Tensor eltwise_backward_blocked(Eltwise k, const Tensor& g, const Tensor& saved) {
+  auto bg = enabled() ? blocked_of(g) : nullptr;
+  auto bs = bg ? blocked_of(saved) : nullptr;
+  if (!bs || bg->desc != bs->desc) return Tensor();
+  Tensor buffer = blocked_buffer(bs->desc);
+  Tensor gx = deferred(saved.sizes(), saved.strides(), bs->desc, buffer);
+  run_backward(k, bg->memory(), bs->memory(), dnnl::memory(bs->desc, engine(), buffer.raw_data()));
+  return gx;
 }
 
 }  // namespace retort::onednn

@@ -13,4 +13,10 @@ bool eltwise_forward(Eltwise k, const Tensor& x, const Tensor& y);
 // gx = g · f'(·), from the forward output y (Relu, Sigmoid, Tanh, Exp, Sqrt) or input (Log, Abs).
 bool eltwise_backward(Eltwise k, const Tensor& g, const Tensor& saved, const Tensor& gx);
 
+// The same on deferred blocked tensors (blocked.h), computed in their blocked layout and returned
+// deferred: forward when x is one, backward when g and saved are in one blocked layout.
+// Undefined results when they are not.
+Tensor eltwise_forward_blocked(Eltwise k, const Tensor& x);
+Tensor eltwise_backward_blocked(Eltwise k, const Tensor& g, const Tensor& saved);
+
 }  // namespace retort::onednn

@@ -60,8 +60,8 @@ Tensor empty_strided(const Shape& sizes, const Shape& strides) {
   return as_strided(empty({shape_numel(sizes)}), sizes, strides, 0);
 }
 
-Tensor empty_ordered_like(const Tensor& like, const Shape& sizes) {
-  if (like.is_contiguous() || !cpu::is_dense(like)) return empty(sizes);
+Shape ordered_strides(const Tensor& like, const Shape& sizes) {
+  if (like.is_contiguous() || !cpu::is_dense(like)) return contiguous_strides(sizes);
   const Shape st = canonical_strides(like.sizes(), like.strides());
   std::vector<std::size_t> order(st.size());
   std::iota(order.begin(), order.end(), 0);
@@ -76,7 +76,12 @@ Tensor empty_ordered_like(const Tensor& like, const Shape& sizes) {
     out[d] = span;
     span *= sizes[d];
   }
-  return empty_strided(sizes, out);
+  return out;
+}
+
+Tensor empty_ordered_like(const Tensor& like, const Shape& sizes) {
+  if (like.is_contiguous() || !cpu::is_dense(like)) return empty(sizes);
+  return empty_strided(sizes, ordered_strides(like, sizes));
 }
 
 void reorder(const dnnl::memory& src, const dnnl::memory& dst) {

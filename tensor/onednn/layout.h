@@ -25,6 +25,8 @@ Tensor empty_strided(const Shape& sizes, const Shape& strides);
 // A new float32 tensor of `sizes` whose dims are nested in the same order as like's (so an NHWC
 // `like` gives an NHWC result even when the sizes differ); packed when like is not dense.
 Tensor empty_ordered_like(const Tensor& like, const Shape& sizes);
+// The strides empty_ordered_like gives.
+Shape ordered_strides(const Tensor& like, const Shape& sizes);
 
 // Copies src into dst (same logical dims, any layouts) with a cached reorder primitive.
 void reorder(const dnnl::memory& src, const dnnl::memory& dst);

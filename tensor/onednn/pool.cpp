@@ -5,7 +5,7 @@
 
 #include <unordered_map>
 
-#include "tensor/onednn/layout.h"
+#include "tensor/onednn/blocked.h"
 #include "tensor/onednn/strided.h"
 
 namespace retort::onednn {
@@ -52,39 +52,45 @@ struct BackwardPlan {
   dn::pooling_backward prim;
 };
 
-// The forward plan for x → y (both given with their layouts).
-ForwardPlan& forward_plan(dn::algorithm a, dn::prop_kind prop, const Tensor& x, const Tensor& y,
-                          const ops::Pool2dParams& p) {
+// The forward plan from layout src to layout dst (format_tag::any lets oneDNN pick).
+ForwardPlan& forward_plan(dn::algorithm a, dn::prop_kind prop, const memory::desc& src,
+                          const memory::desc& dst, const ops::Pool2dParams& p) {
   std::string key = "pool2d:";
   key_add(key, static_cast<std::int64_t>(a));
   key_add(key, static_cast<std::int64_t>(prop));
-  key_add_layout(key, x);
-  key_add_layout(key, y);
+  key += desc_key(src) + "->" + desc_key(dst);
   for (int d = 0; d < 2; ++d) {
     key_add(key, p.kernel[d]);
     key_add(key, p.stride[d]);
     key_add(key, p.padding[d]);
   }
   return cached<ForwardPlan>(key, [&] {
-    const Geometry g = geometry(x.sizes(), y.sizes(), p);
-    dn::pooling_forward::desc d(prop, a, canonical_desc(x), canonical_desc(y), g.strides, g.kernel,
-                                g.pad_l, g.pad_r);
+    const Geometry g = geometry(src.dims(), dst.dims(), p);
+    dn::pooling_forward::desc d(prop, a, src, dst, g.strides, g.kernel, g.pad_l, g.pad_r);
     dn::pooling_forward::primitive_desc pd(d, engine());
     return ForwardPlan{key, pd, dn::pooling_forward(pd)};
   });
 }
 
-// Runs the forward; returns y (x's dim order) and, when ws is non-null, the workspace.
+// Runs the forward; returns y and, when ws is non-null, the workspace. A deferred blocked x
+// (blocked.h) is pooled in its blocked layout into a deferred blocked y; any other x in its own
+// layout into a y of x's dim order.
 Tensor forward(dn::algorithm a, const Tensor& x_in, const ops::Pool2dParams& p,
                std::shared_ptr<const PoolWorkspace>* ws) {
+  std::lock_guard<std::mutex> lock(scratch_mutex());
   Tensor x = dense_or_packed(x_in);
-  Tensor y = empty_ordered_like(x, pooled(x.sizes(), p));
+  const Shape ysz = pooled(x.sizes(), p);
+  const Shape yst = ordered_strides(x, ysz);
   const bool training = ws != nullptr;
-  ForwardPlan& plan = forward_plan(
-      a, training ? dn::prop_kind::forward_training : dn::prop_kind::forward_inference, x, y, p);
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, memory(plan.pd.src_desc(), engine(), x.raw_data())},
-      {DNNL_ARG_DST, memory(plan.pd.dst_desc(), engine(), y.raw_data())}};
+  const auto prop = training ? dn::prop_kind::forward_training : dn::prop_kind::forward_inference;
+  auto bx = blocked_of(x);
+  ForwardPlan& plan =
+      bx ? forward_plan(a, prop, bx->desc,
+                        memory::desc(dims_of(ysz), memory::data_type::f32, memory::format_tag::any), p)
+         : forward_plan(a, prop, canonical_desc(x), strided_desc(ysz, yst), p);
+  Result y = result_in(plan.pd.dst_desc(), ysz, yst);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in_layout(x, plan.pd.src_desc(), Slot::Src)},
+                                       {DNNL_ARG_DST, y.mem}};
   if (training) {
     auto w = std::make_shared<PoolWorkspace>();
     w->fwd_pd = plan.pd;
@@ -98,36 +104,34 @@ Tensor forward(dn::algorithm a, const Tensor& x_in, const ops::Pool2dParams& p,
   }
   plan.prim.execute(stream(), args);
   stream().wait();
-  return y;
+  return y.tensor;
 }
 
-// gx (laid out as `gx`) from gy through the backward matching `fwd`.
+// gx (written to gxm, in gxm's layout) from gy through the backward matching `fwd`.
 void backward(dn::algorithm a, const dn::pooling_forward::primitive_desc& fwd, const Tensor& gy_in,
-              const Tensor& gx, const ops::Pool2dParams& p, const memory& workspace) {
+              const memory& gxm, const ops::Pool2dParams& p, const memory& workspace) {
   std::lock_guard<std::mutex> lock(scratch_mutex());
-  const memory::desc dst = fwd.dst_desc();
+  const memory::desc dst = fwd.dst_desc(), src = gxm.get_desc();
   std::string key = "pool2d_bwd:";
   key_add(key, static_cast<std::int64_t>(a));
-  key_add_layout(key, gx);
-  key += desc_key(dst);
+  key += desc_key(src) + "<-" + desc_key(dst);
   for (int d = 0; d < 2; ++d) {
     key_add(key, p.kernel[d]);
     key_add(key, p.stride[d]);
     key_add(key, p.padding[d]);
   }
   auto& plan = cached<BackwardPlan>(key, [&] {
-    const Geometry g = geometry(gx.sizes(), gy_in.sizes(), p);
-    dn::pooling_backward::desc d(a, canonical_desc(gx), dst, g.strides, g.kernel, g.pad_l, g.pad_r);
+    const Geometry g = geometry(src.dims(), gy_in.sizes(), p);
+    dn::pooling_backward::desc d(a, src, dst, g.strides, g.kernel, g.pad_l, g.pad_r);
     dn::pooling_backward::primitive_desc pd(d, engine(), fwd);
     return BackwardPlan{pd, dn::pooling_backward(pd)};
   });
   // The workspace refers to positions in y's layout, so gy is brought to that layout.
-  Tensor gy = dense_or_packed(gy_in);
-  memory gym = in_layout(memory(canonical_desc(gy), engine(), gy.raw_data()),
-                         plan.pd.diff_dst_desc(), Slot::DiffDst);
+  const Tensor gy = dense_or_packed(gy_in);
+  const auto gy_blocked = blocked_of(gy);
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_DIFF_DST, gym},
-      {DNNL_ARG_DIFF_SRC, memory(plan.pd.diff_src_desc(), engine(), gx.raw_data())}};
+      {DNNL_ARG_DIFF_DST, in_layout(gy, plan.pd.diff_dst_desc(), Slot::DiffDst)},
+      {DNNL_ARG_DIFF_SRC, gxm}};
   if (workspace) args.emplace(DNNL_ARG_WORKSPACE, workspace);
   plan.prim.execute(stream(), args);
   stream().wait();
@@ -141,9 +145,9 @@ Tensor max_pool2d_forward(const Tensor& x, const ops::Pool2dParams& p,
 }
 
 Tensor max_pool2d_backward(const Tensor& gy, const PoolWorkspace& ws, const ops::Pool2dParams& p) {
-  Tensor gx = empty_strided(ws.x_sizes, ws.x_strides);
-  backward(dn::algorithm::pooling_max, ws.fwd_pd, gy, gx, p, ws.workspace);
-  return gx;
+  Result gx = result_in(ws.fwd_pd.src_desc(), ws.x_sizes, ws.x_strides);
+  backward(dn::algorithm::pooling_max, ws.fwd_pd, gy, gx.mem, p, ws.workspace);
+  return gx.tensor;
 }
 
 Tensor avg_pool2d_forward(const Tensor& x, const ops::Pool2dParams& p, bool count_include_pad) {
@@ -156,8 +160,9 @@ Tensor avg_pool2d_backward(const Tensor& gy_in, const Shape& x_sizes, const ops:
   Tensor gy = dense_or_packed(gy_in);
   Tensor gx = empty_ordered_like(gy, x_sizes);
   const auto a = avg_algorithm(count_include_pad);
-  ForwardPlan& fwd = forward_plan(a, dn::prop_kind::forward_training, gx, gy, p);
-  backward(a, fwd.pd, gy, gx, p, memory());
+  ForwardPlan& fwd = forward_plan(a, dn::prop_kind::forward_training, canonical_desc(gx),
+                                  canonical_desc(gy), p);
+  backward(a, fwd.pd, gy, memory(canonical_desc(gx), engine(), gx.raw_data()), p, memory());
   return gx;
 }
 
