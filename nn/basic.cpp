@@ -3,10 +3,12 @@
 
 #include <sstream>
 #include <string>
+#include <typeinfo>
 
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/nn_ops.h"
 #include "autograd/ops/shape.h"
+#include "nn/linear.h"
 
 namespace retort::nn {
 
@@ -50,9 +52,25 @@ std::shared_ptr<Module> Sequential::operator[](std::size_t i) const {
   return named_children()[i].second;
 }
 
+namespace {
+bool fusable(const Module& conv, const Module& next) {
+  return typeid(conv) == typeid(Conv2d) && typeid(next) == typeid(ReLU) &&
+         !conv.has_forward_hooks() && !next.has_forward_hooks();
+}
+}  // namespace
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& [name, child] : named_children()) y = (*child)(y);
+  const auto& children = named_children();
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    Module& m = *children[i].second;
+    if (i + 1 < children.size() && fusable(m, *children[i + 1].second)) {
+      y = static_cast<Conv2d&>(m).forward_relu(y);
+      ++i;
+    } else {
+      y = m(y);
+    }
+  }
   return y;
 }
 

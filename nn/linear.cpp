@@ -74,11 +74,22 @@ void Conv2d::reset_parameters() {
   }
 }
 
-Tensor Conv2d::forward(const Tensor& x) {
-  RETORT_CHECK(x.dim() == 4 && x.size(1) == in_channels, "Conv2d: input ", shape_str(x.sizes()),
-               " and weight ", shape_str(weight.sizes()), ": expected input [N, ", in_channels,
+namespace {
+void check_conv_input(const Conv2d& m, const Tensor& x) {
+  RETORT_CHECK(x.dim() == 4 && x.size(1) == m.in_channels, "Conv2d: input ", shape_str(x.sizes()),
+               " and weight ", shape_str(m.weight.sizes()), ": expected input [N, ", m.in_channels,
                ", H, W]");
+}
+}  // namespace
+
+Tensor Conv2d::forward(const Tensor& x) {
+  check_conv_input(*this, x);
   return conv2d(x, weight, bias, options);
+}
+
+Tensor Conv2d::forward_relu(const Tensor& x) {
+  check_conv_input(*this, x);
+  return conv2d_relu(x, weight, bias, options);
 }
 
 std::string Conv2d::extra_repr() const {

@@ -43,6 +43,8 @@ class Conv2d : public Module {
   // x [N, C_in, H, W] → [N, C_out, H', W'],
   // H' = floor((H + 2·padding − dilation·(KH − 1) − 1) / stride) + 1 (W' likewise).
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)) as one fused node (Sequential uses it for an unhooked Conv2d → ReLU pair).
+  Tensor forward_relu(const Tensor& x);
   void reset_parameters();
 
   std::string type_name() const override { return "Conv2d"; }

@@ -23,6 +23,8 @@ Tensor Module::operator()(const Tensor& x) {
   return y;
 }
 
+bool Module::has_forward_hooks() const { return !hooks_->hooks.empty(); }
+
 // ---- Registration ----------------------------------------------------------------------
 
 void Module::check_new_name(const std::string& name, const char* what) const {

@@ -113,6 +113,8 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // ---- Hooks and taps (nn/hooks.h).
   HookHandle register_forward_hook(ForwardHook fn);
+  // Whether a forward hook (or tap) is installed on this module itself.
+  bool has_forward_hooks() const;
   // Records the input and output of the module at `path` ("" = this module) on every forward.
   FeatureTap tap(const std::string& path);
 

@@ -4,6 +4,8 @@
 // itself).
 #include "tensor/conv.h"
 
+#include "tensor/elementwise.h"
+
 #include "retort_config.h"
 #include "tensor/cpu/conv.h"
 #if RETORT_WITH_ONEDNN
@@ -93,6 +95,19 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, cons
   if (use_fast_path({&x, &w, &bias})) return onednn::conv2d_forward(x, w, bias, p, saved);
 #endif
   return cpu::conv2d_forward(x, w, bias, p);
+}
+
+// The fusion saves one full pass over y (the activation is applied as y is written); elsewhere
+// it is the composite, which is also what the fused kernel is tested against.
+Tensor conv2d_relu_forward(const Tensor& x, const Tensor& w, const Tensor& bias,
+                           const Conv2dParams& p, Conv2dSaved* saved) {
+  conv2d_output_shape(x, w, bias, p);
+  if (saved) saved->reset();
+#if RETORT_WITH_ONEDNN
+  if (x.device().is_cpu() && use_fast_path({&x, &w, &bias}))
+    return onednn::conv2d_forward(x, w, bias, p, saved, true);
+#endif
+  return ops::relu(ops::conv2d_forward(x, w, bias, p, saved));
 }
 
 Conv2dGrads conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w,

@@ -38,6 +38,11 @@ using Conv2dSaved = std::shared_ptr<const onednn::ConvSaved>;
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
                       Conv2dSaved* saved = nullptr);
 
+// relu(conv2d_forward(x, w, bias, p)) in one pass (the oneDNN path applies the relu as it writes
+// y); the same values as the composite. Its backward is relu_backward(g, y) into conv2d_backward.
+Tensor conv2d_relu_forward(const Tensor& x, const Tensor& w, const Tensor& bias,
+                           const Conv2dParams& p, Conv2dSaved* saved = nullptr);
+
 // Which gradients conv2d_backward computes.
 struct Conv2dGradMask {
   bool input = true;

@@ -25,6 +25,10 @@ struct Conv2dOptions {
 // y[n,o,h,w] = b[o] + Σ_{c,kh,kw} x[n, g·C_in/groups + c, h·s−p+kh·d, w·s−p+kw·d] · w[o,c,kh,kw]
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(),
               const Conv2dOptions& opt = {});
+// relu(conv2d(x, w, b, opt)) as one node whose forward applies the relu while writing y (one pass
+// over y less on the oneDNN path); values and gradients are the composite's.
+Tensor conv2d_relu(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(),
+                   const Conv2dOptions& opt = {});
 
 // Pooling over H, W. stride 0 means stride = kernel. Output size floor((H + 2p − k)/s) + 1.
 Tensor max_pool2d(const Tensor& x, std::array<std::int64_t, 2> kernel,

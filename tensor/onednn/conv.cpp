@@ -83,14 +83,21 @@ auto with_algorithm(const Geometry& g, F make) {
   return make(dn::algorithm::convolution_direct);
 }
 
-dn::convolution_forward::primitive_desc forward_pd(const Geometry& g, dn::algorithm a, bool bias) {
+dn::convolution_forward::primitive_desc forward_pd(const Geometry& g, dn::algorithm a, bool bias,
+                                                   bool relu = false) {
   using F = dn::convolution_forward;
   auto prop = dn::prop_kind::forward_training;
   auto d = bias ? F::desc(prop, a, any(g.src), any(g.wei), any(g.bias), any(g.dst), g.strides,
                           g.dilates, g.pad_l, g.pad_r)
                 : F::desc(prop, a, any(g.src), any(g.wei), any(g.dst), g.strides, g.dilates,
                           g.pad_l, g.pad_r);
-  return F::primitive_desc(d, engine());
+  dn::primitive_attr attr;
+  if (relu) {
+    dn::post_ops ops;
+    ops.append_eltwise(1.f, dn::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  return F::primitive_desc(d, attr, engine());
 }
 
 struct ForwardPlan {
@@ -116,13 +123,14 @@ memory weights_memory(const Tensor& w, const Geometry& g, std::int64_t groups) {
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias,
-                      const ops::Conv2dParams& p, ops::Conv2dSaved* saved) {
+                      const ops::Conv2dParams& p, ops::Conv2dSaved* saved, bool relu) {
   std::lock_guard<std::mutex> lock(scratch_mutex());
   Tensor w = dense_or_packed(w_in);
   Tensor b = bias.defined() ? bias.contiguous() : Tensor();
   const Geometry g = geometry(x_in.sizes(), w.sizes(), p);
-  auto& plan = cached<ForwardPlan>(plan_key("fwd", x_in, w, b.defined(), p), [&] {
-    auto pd = with_algorithm(g, [&](dn::algorithm a) { return forward_pd(g, a, b.defined()); });
+  auto& plan = cached<ForwardPlan>(plan_key(relu ? "fwd_relu" : "fwd", x_in, w, b.defined(), p), [&] {
+    auto pd =
+        with_algorithm(g, [&](dn::algorithm a) { return forward_pd(g, a, b.defined(), relu); });
     return ForwardPlan{pd, dn::convolution_forward(pd)};
   });
   const Shape ysz(g.dst.begin(), g.dst.end());

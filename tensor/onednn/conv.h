@@ -1,8 +1,9 @@
 // oneDNN convolution fast path (float32, CPU). Same maths and shapes as tensor/conv.h; arguments
 // are already checked by the dispatch. Inputs may have any strides. The primitives run in the
 // blocked layouts oneDNN picks (Winograd F(4x4,3x3) for 3x3 stride-1 layers with enough
-// channels, direct otherwise), so operands are reordered in and results out: y is packed NCHW
-// (or the plain layout oneDNN chose), gx has x's layout when x is NCHW or NHWC, gw/gb are packed.
+// channels, direct otherwise). Operands are reordered in unless they are deferred blocked results
+// already in the wanted layout (blocked.h); y and gx come out deferred when the primitive writes
+// a blocked layout (their plain layouts: y packed NCHW, gx x's), gw/gb packed.
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -18,9 +19,10 @@ struct ConvSaved {
   Tensor buffer;
 };
 
-// y; *saved (when non-null) receives the blocked copy of x, if one was made.
+// y (relu(y) with relu: a post-op of the primitive); *saved (when non-null) receives the blocked
+// copy of x, if one was made.
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias,
-                      const ops::Conv2dParams& p, ops::Conv2dSaved* saved);
+                      const ops::Conv2dParams& p, ops::Conv2dSaved* saved, bool relu = false);
 // The requested gradients; a bias gradient is computed only together with the weight gradient.
 // saved may be null.
 ops::Conv2dGrads conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w,

@@ -3,6 +3,8 @@
 #include "autograd/ops/nn_ops.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
+#include "autograd/ops/elementwise.h"
+#include "autograd/ops/reduce.h"
 #include "support/helpers.h"
 
 using namespace retort;
@@ -93,4 +95,29 @@ TEST_CASE("conv2d records a node only when needed", "[autograd][conv]") {
   y.backward(ones(y.sizes(), kFloat64));
   REQUIRE(!x.grad().defined());
   REQUIRE(w.grad().sizes() == w.sizes());
+}
+
+TEST_CASE("conv2d_relu passes gradcheck and equals relu(conv2d) in value and gradient",
+          "[autograd][gradcheck][conv]") {
+  const auto o = opts({1, 1}, {1, 1});
+  std::vector<Tensor> v{in({2, 3, 5, 6}, 31), in({4, 3, 3, 3}, 32), in({4}, 33)};
+  REQUIRE_GRADCHECK([o](V t) { return conv2d_relu(t[0], t[1], t[2], o); }, v);
+  // float32: the fused fast path (relu as a post-op) against the two separate nodes, on a layer
+  // big enough for oneDNN's Winograd kernel, with some outputs exactly at the relu's kink
+  // excluded by construction (random inputs).
+  std::vector<Tensor> a{in({2, 32, 10, 10}, 34, true, kFloat32), in({32, 32, 3, 3}, 35, true, kFloat32),
+                        in({32}, 36, true, kFloat32)};
+  std::vector<Tensor> b;
+  for (const Tensor& t : a) b.push_back(t.clone().set_requires_grad());
+  Tensor r = testing::random_tensor({2, 32, 10, 10}, kFloat32, 37);
+  Tensor fused = conv2d_relu(a[0], a[1], a[2], o);
+  Tensor plain = relu(conv2d(b[0], b[1], b[2], o));
+  REQUIRE_ALLCLOSE(fused, plain, 0.0, 0.0);
+  REQUIRE(fused.grad_fn()->name() == "conv2d_relu");
+  sum(mul(fused, r)).backward();
+  sum(mul(plain, r)).backward();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    INFO("input " << i);
+    REQUIRE_ALLCLOSE(a[i].grad(), b[i].grad(), 0.0, 0.0);
+  }
 }

@@ -1,11 +1,13 @@
 // Forward hooks and feature taps: what they see, their lifetimes, and that tapped features stay
 // in the graph (a loss on a feature trains exactly the layers before it).
+#include "autograd/node.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/reduce.h"
 #include "nn/functional.h"
 #include "nn/models.h"
 #include "nn/nn.h"
 #include "support/helpers.h"
+#include "tensor/reduce.h"
 
 using namespace retort;
 using namespace retort::nn;
@@ -154,4 +156,33 @@ TEST_CASE("taps of teacher and student combine into one distillation-style loss"
   loss.backward();
   for (auto& p : s->parameters()) REQUIRE(p.grad().defined());
   for (auto& p : t->parameters()) REQUIRE_FALSE(p.grad().defined());
+}
+
+TEST_CASE("Sequential fuses an unhooked Conv2d -> ReLU pair, and a hook on either undoes it") {
+  auto conv = std::make_shared<Conv2d>(3, 8, 3, 1, 1);
+  auto relu_m = std::make_shared<ReLU>();
+  auto seq = make_sequential(conv, relu_m, std::make_shared<MaxPool2d>(2));
+  Tensor x = testing::random_tensor({2, 3, 8, 8}, kFloat32, 7);
+  auto first_node = [](const Tensor& y) { return y.grad_fn()->inputs()[0].node->name(); };
+  Tensor fused = (*seq)(x);
+  REQUIRE(first_node(fused) == "conv2d_relu");
+  Tensor conv_out;
+  {
+    HookHandle h = conv->register_forward_hook(
+        [&](const Module&, const Tensor&, const Tensor& out) { conv_out = out; });
+    Tensor y = (*seq)(x);
+    REQUIRE(first_node(y) == "relu");
+    REQUIRE(ops::min_all(conv_out).item<double>() < 0.0);  // the conv's own output
+    REQUIRE_ALLCLOSE(y, fused, 0.0, 0.0);
+  }
+  {
+    int calls = 0;
+    HookHandle h = relu_m->register_forward_hook(
+        [&](const Module&, const Tensor&, const Tensor&) { ++calls; });
+    Tensor y = (*seq)(x);
+    REQUIRE(calls == 1);
+    REQUIRE(first_node(y) == "relu");
+    REQUIRE_ALLCLOSE(y, fused, 0.0, 0.0);
+  }
+  REQUIRE(first_node((*seq)(x)) == "conv2d_relu");  // hooks gone: fused again
 }
