@@ -5,11 +5,8 @@
 # usage: smoke_cifar10_kd.sh SOURCE_DIR DATA_DIR DEMO_BINARY OUT_DIR
 set -euo pipefail
 src=$1 data=$2 demo=$3 out=$4
-if [ ! -f "$src/../shared/data/prepare_cifar10.sh" ] && [ ! -f "$data/test_batch.bin" ]; then
-  echo "WARNING: no CIFAR-10 copy (../shared/data absent): demo smoke test not run"
-  exit 0
-fi
-bash "$src/scripts/get-cifar10.sh" "$data" >/dev/null
+source "$src/examples/smoke_data.sh"
+smoke_data "$src" "$data" demo || exit 0
 rm -rf "$out"
 "$demo" --data "$data" --epochs 1 --train-limit 2560 --test-limit 1000 --cache-teacher-logits --threads 2 \
   --save-teacher "$out/teacher.safetensors" --out "$out" | tr '\r' '\n' > "$out.log"

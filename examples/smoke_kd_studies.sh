@@ -7,11 +7,8 @@
 # usage: smoke_kd_studies.sh SOURCE_DIR DATA_DIR KD_STUDIES_BINARY OUT_DIR
 set -euo pipefail
 src=$1 data=$2 studies=$3 out=$4
-if [ ! -f "$src/../shared/data/prepare_cifar10.sh" ] && [ ! -f "$data/test_batch.bin" ]; then
-  echo "WARNING: no CIFAR-10 copy (../shared/data absent): kd_studies smoke test not run"
-  exit 0
-fi
-bash "$src/scripts/get-cifar10.sh" "$data" >/dev/null
+source "$src/examples/smoke_data.sh"
+smoke_data "$src" "$data" kd_studies || exit 0
 rm -rf "$out"
 mkdir -p "$out"
 "$studies" all --data "$data" --epochs 1 --teacher-epochs 1 --train-limit 300 --test-limit 200 --timing 0.2 \

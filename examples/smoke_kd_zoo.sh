@@ -7,11 +7,8 @@
 # usage: smoke_kd_zoo.sh SOURCE_DIR DATA_DIR KD_ZOO_BINARY OUT_DIR
 set -euo pipefail
 src=$1 data=$2 zoo=$3 out=$4
-if [ ! -f "$src/../shared/data/prepare_cifar10.sh" ] && [ ! -f "$data/test_batch.bin" ]; then
-  echo "WARNING: no CIFAR-10 copy (../shared/data absent): kd_zoo smoke test not run"
-  exit 0
-fi
-bash "$src/scripts/get-cifar10.sh" "$data" >/dev/null
+source "$src/examples/smoke_data.sh"
+smoke_data "$src" "$data" kd_zoo || exit 0
 rm -rf "$out"
 mkdir -p "$out"
 losses="ce kd dkd dist mse fitnet at nst vid cosine sp rkd pkt fsp cc crd"
