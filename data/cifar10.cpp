@@ -20,8 +20,24 @@ std::vector<std::string> cifar10_files(Split split) {
   return {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"};
 }
 
-Cifar10Bytes read_cifar10(Split split, const std::string& dir, std::int64_t limit) {
+namespace {
+
+// A user who unpacked cifar-10-binary.tar.gz by hand passes the directory the tarball was unpacked
+// in; its files are one level down, in cifar-10-batches-bin/. That folder is used only when dir
+// itself holds none of the split's files, so a partial copy in dir is still reported as such.
+fs::path split_dir(const std::string& dir, const std::vector<std::string>& names) {
+  std::error_code ec;
+  for (const auto& name : names)
+    if (fs::exists(fs::path(dir) / name, ec)) return dir;
+  const fs::path nested = fs::path(dir) / kCifar10TarballFolder;
+  return fs::is_directory(nested, ec) ? nested : fs::path(dir);
+}
+
+}  // namespace
+
+Cifar10Bytes read_cifar10(Split split, const std::string& dir_arg, std::int64_t limit) {
   const std::vector<std::string> names = cifar10_files(split);
+  const std::string dir = split_dir(dir_arg, names).string();
   std::vector<std::string> paths, missing;
   for (const auto& name : names) {
     paths.push_back((fs::path(dir) / name).string());

@@ -33,7 +33,12 @@ struct Cifar10Bytes {
   std::vector<std::uint8_t> labels;  // size, each < 10
 };
 
-// Reads the first `limit` records of a split from dir (all when limit < 0). Checks every file of
+// The folder cifar-10-binary.tar.gz unpacks into.
+inline constexpr const char* kCifar10TarballFolder = "cifar-10-batches-bin";
+
+// Reads the first `limit` records of a split from dir (all when limit < 0); when dir holds none of
+// the split's files but has a cifar-10-batches-bin/ folder (the tarball unpacked into dir), the
+// files are read from there. Checks every file of
 // the split before reading any data, and throws retort::Error — returning nothing partial — when
 // files are missing (the message lists them), a file's size is not a multiple of 3073 (naming the
 // file, its size and the record that is cut), a label is ≥ 10 (file and record index), or a read

@@ -28,7 +28,9 @@ namespace {
                "                  [--threads N] [--augment] [--cache-teacher-logits] [--save-teacher F]\n"
                "                  [--load-teacher F] [--csv FILE] [--out DIR] [--train-limit N] [--test-limit N]\n"
                "                  [--device cpu|cuda|cuda:N]\n"
-               "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n",
+               "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n"
+               "--data DIR: data_batch_1..5.bin and test_batch.bin, in DIR or in DIR/cifar-10-batches-bin\n"
+               "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n",
                bad.c_str());
   std::exit(2);
 }

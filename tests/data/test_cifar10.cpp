@@ -35,12 +35,12 @@ void write_file(const fs::path& p, std::int64_t first, const std::vector<int>& l
 }
 
 // Train files with 1, 2, 0, 1, 3 records: labels 0..6 in reading order.
-void write_train(const TempDir& d) {
-  write_file(d.path / "data_batch_1.bin", 0, {0});
-  write_file(d.path / "data_batch_2.bin", 1, {1, 2});
-  write_file(d.path / "data_batch_3.bin", 3, {});
-  write_file(d.path / "data_batch_4.bin", 3, {3});
-  write_file(d.path / "data_batch_5.bin", 4, {4, 5, 9});
+void write_train(const fs::path& dir) {
+  write_file(dir / "data_batch_1.bin", 0, {0});
+  write_file(dir / "data_batch_2.bin", 1, {1, 2});
+  write_file(dir / "data_batch_3.bin", 3, {});
+  write_file(dir / "data_batch_4.bin", 3, {3});
+  write_file(dir / "data_batch_5.bin", 4, {4, 5, 9});
 }
 
 }  // namespace
@@ -78,7 +78,7 @@ TEST_CASE("cifar10 reads records with the R, G, B planes in order", "[data]") {
 
 TEST_CASE("cifar10 reads the train files in order, with limits", "[data]") {
   TempDir d("cifar10");
-  write_train(d);
+  write_train(d.path);
   write_file(d.path / "test_batch.bin", 100, {8, 8});
   auto ds = load_cifar10(Split::Train, d.str());
   REQUIRE(ds.images.sizes() == Shape{7, 3, 32, 32});
@@ -136,7 +136,7 @@ TEST_CASE("cifar10 rejects broken directories, naming the file", "[data]") {
     REQUIRE_THROWS_WITH(load_cifar10(Split::Test, d.str(), 1), Catch::Contains("record 2 is truncated"));
   }
   SECTION("a bad label names the file and the record") {
-    write_train(d);
+    write_train(d.path);
     write_file(d.path / "data_batch_4.bin", 3, {3, 3, 3, 3, 12});
     const std::string path = (d.path / "data_batch_4.bin").string();
     REQUIRE_THROWS_WITH(load_cifar10(Split::Train, d.str()),
@@ -150,6 +150,22 @@ TEST_CASE("cifar10 rejects broken directories, naming the file", "[data]") {
     REQUIRE_THROWS_WITH(ds = load_cifar10(Split::Test, d.str()), Catch::Contains("label 10 at record 1"));
     REQUIRE(ds.labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{4});
   }
+}
+
+TEST_CASE("cifar10 reads a tarball unpacked into the given directory", "[data]") {
+  TempDir d("cifar10");
+  const fs::path nested = d.path / kCifar10TarballFolder;
+  fs::create_directories(nested);
+  write_train(nested);
+  write_file(nested / "test_batch.bin", 0, {8, 1});
+  Cifar10 train = load_cifar10(Split::Train, d.str());
+  REQUIRE(train.labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 9});
+  REQUIRE(load_cifar10(Split::Test, d.str()).labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{8, 1});
+  // A split file directly in the directory means the copy there is meant, and incomplete.
+  write_file(d.path / "data_batch_1.bin", 0, {0});
+  REQUIRE_THROWS_WITH(load_cifar10(Split::Train, d.str()),
+                      Catch::Contains("missing data_batch_2.bin") && !Catch::Contains(kCifar10TarballFolder));
+  REQUIRE(load_cifar10(Split::Test, d.str()).labels.numel() == 2);
 }
 
 TEST_CASE("cifar10 class names", "[data]") {
