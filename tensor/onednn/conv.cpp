@@ -4,6 +4,7 @@
 // reordered only when they differ. Winograd is used where it wins on this kind of machine (3x3,
 // stride 1, many channels: about 2x the direct kernels, even after the layout reorders it needs);
 // the direction's plan falls back to direct convolution when oneDNN has no Winograd kernel.
+// Backward-weights of such a layer goes to our own Winograd kernel (winograd.h) when it applies.
 #include "tensor/onednn/conv.h"
 
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include "tensor/cpu/elementwise.h"
 #include "tensor/onednn/blocked.h"
 #include "tensor/onednn/strided.h"
+#include "tensor/onednn/winograd.h"
 
 namespace retort::onednn {
 
@@ -197,7 +199,23 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
                        {DNNL_ARG_DIFF_SRC, gx.mem}});
     r.input = gx.tensor;
   }
-  if (mask.weight) {
+  if (mask.weight && g.winograd && winograd_weights_supported(x_in.sizes(), w_in.sizes(), p)) {
+    // Our Winograd backward-weights (winograd.h: 1.3x oneDNN's kernel on the teacher's layers)
+    // reads x and gy in nChw16c, as the Winograd forward and backward-data primitives leave them.
+    const memory::desc x16(g.src, memory::data_type::f32, memory::format_tag::nChw16c);
+    const memory::desc gy16(g.dst, memory::data_type::f32, memory::format_tag::nChw16c);
+    memory gym = gy_data && gy_data.get_desc() == gy16 ? gy_data
+                                                       : in_layout(gy, gy16, Slot::DiffDst2);
+    const Tensor x = saved && saved->desc == x16 ? Tensor() : dense_or_packed(x_in);
+    memory xm = x.defined() ? in_layout(x, x16, Slot::Src)
+                            : memory(saved->desc, engine(), saved->buffer.raw_data());
+    r.weight = empty(w_in.sizes());
+    if (mask.bias) r.bias = empty({w_in.size(0)});
+    winograd_backward_weights(static_cast<const float*>(xm.get_data_handle()),
+                              static_cast<const float*>(gym.get_data_handle()), x_in.sizes(),
+                              w_in.size(0), r.weight.data<float>(),
+                              mask.bias ? r.bias.data<float>() : nullptr);
+  } else if (mask.weight) {
     auto& plan = cached<WeightsPlan>(plan_key("bwd_weights", x_in, w_in, mask.bias, p), [&] {
       auto pd = with_algorithm(g, [&](dn::algorithm a) {
         using B = dn::convolution_backward_weights;
