@@ -8,7 +8,9 @@
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/nn_ops.h"
 #include "autograd/ops/shape.h"
+#include "autograd/grad_mode.h"
 #include "nn/linear.h"
+#include "nn/pooling.h"
 
 namespace retort::nn {
 
@@ -53,18 +55,38 @@ std::shared_ptr<Module> Sequential::operator[](std::size_t i) const {
 }
 
 namespace {
-bool fusable(const Module& conv, const Module& next) {
-  return typeid(conv) == typeid(Conv2d) && typeid(next) == typeid(ReLU) &&
-         !conv.has_forward_hooks() && !next.has_forward_hooks();
+
+bool unhooked(const Module& m) { return !m.has_forward_hooks(); }
+
+// ReLU then MaxPool2d, both unhooked, while recording a graph: run as max_pool2d then relu.
+// Max pooling commutes with relu exactly (relu is monotone: both orders give max(0, max x) and
+// route the gradient to the same element, or to none when the window's max is ≤ 0), and relu's
+// backward then reads a quarter of the elements (2x2 pooling). Without a graph there is no
+// backward to save, and Conv2d → ReLU is better fused into the convolution.
+bool swappable(const Module& relu, const Module& pool) {
+  return grad_enabled() && typeid(relu) == typeid(ReLU) && typeid(pool) == typeid(MaxPool2d) &&
+         unhooked(relu) && unhooked(pool);
 }
+
+bool fusable(const Module& conv, const Module& next) {
+  return typeid(conv) == typeid(Conv2d) && typeid(next) == typeid(ReLU) && unhooked(conv) &&
+         unhooked(next);
+}
+
 }  // namespace
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   const auto& children = named_children();
+  auto child = [&](std::size_t i) -> Module& { return *children[i].second; };
   for (std::size_t i = 0; i < children.size(); ++i) {
-    Module& m = *children[i].second;
-    if (i + 1 < children.size() && fusable(m, *children[i + 1].second)) {
+    Module& m = child(i);
+    if (i + 1 < children.size() && swappable(m, child(i + 1))) {
+      y = child(i + 1)(y);
+      y = m(y);
+      ++i;
+    } else if (i + 1 < children.size() && fusable(m, child(i + 1)) &&
+               !(i + 2 < children.size() && swappable(child(i + 1), child(i + 2)))) {
       y = static_cast<Conv2d&>(m).forward_relu(y);
       ++i;
     } else {

@@ -1,5 +1,6 @@
 // Forward hooks and feature taps: what they see, their lifetimes, and that tapped features stay
 // in the graph (a loss on a feature trains exactly the layers before it).
+#include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/reduce.h"
@@ -161,7 +162,7 @@ TEST_CASE("taps of teacher and student combine into one distillation-style loss"
 TEST_CASE("Sequential fuses an unhooked Conv2d -> ReLU pair, and a hook on either undoes it") {
   auto conv = std::make_shared<Conv2d>(3, 8, 3, 1, 1);
   auto relu_m = std::make_shared<ReLU>();
-  auto seq = make_sequential(conv, relu_m, std::make_shared<MaxPool2d>(2));
+  auto seq = make_sequential(conv, relu_m, std::make_shared<Flatten>());
   Tensor x = testing::random_tensor({2, 3, 8, 8}, kFloat32, 7);
   auto first_node = [](const Tensor& y) { return y.grad_fn()->inputs()[0].node->name(); };
   Tensor fused = (*seq)(x);
@@ -185,4 +186,59 @@ TEST_CASE("Sequential fuses an unhooked Conv2d -> ReLU pair, and a hook on eithe
     REQUIRE_ALLCLOSE(y, fused, 0.0, 0.0);
   }
   REQUIRE(first_node((*seq)(x)) == "conv2d_relu");  // hooks gone: fused again
+}
+
+TEST_CASE("Sequential runs an unhooked ReLU -> MaxPool2d as pool then relu, exactly") {
+  auto conv = std::make_shared<Conv2d>(3, 8, 3, 1, 1);
+  auto relu_m = std::make_shared<ReLU>();
+  auto pool = std::make_shared<MaxPool2d>(2);
+  auto seq = make_sequential(conv, relu_m, pool);
+  Tensor x = testing::random_tensor({2, 3, 8, 8}, kFloat32, 7);
+  x.set_requires_grad();
+  Tensor gy = testing::random_tensor({2, 8, 4, 4}, kFloat32, 8);
+  // Output and the gradients of x, weight and bias, after backward of sum(y * gy).
+  auto run = [&] {
+    for (Tensor* t : {&x, &conv->weight, &conv->bias}) t->set_grad(Tensor());
+    Tensor y = (*seq)(x);
+    y.backward(gy);
+    return std::vector<Tensor>{detach(y), x.grad(), conv->weight.grad(), conv->bias.grad()};
+  };
+  auto node = [](const Tensor& y, int depth) {
+    autograd::Node* n = y.grad_fn().get();
+    for (int d = 0; d < depth; ++d) n = n->inputs()[0].node.get();
+    return n->name();
+  };
+  Tensor y = (*seq)(x);
+  REQUIRE(node(y, 0) == "relu");
+  REQUIRE(node(y, 1) == "max_pool2d");
+  REQUIRE(node(y, 2) == "conv2d");
+  const std::vector<Tensor> swapped = run();
+  // A hook on the ReLU sees its full-size output, so the layers run in their written order
+  // (conv2d, relu, max_pool2d): the same values and gradients to the last bit. About half the
+  // pooling windows hold only negative values, where both orders pass no gradient.
+  std::vector<Tensor> written;
+  {
+    Shape relu_out;
+    HookHandle h = relu_m->register_forward_hook(
+        [&](const Module&, const Tensor&, const Tensor& out) { relu_out = out.sizes(); });
+    REQUIRE(node((*seq)(x), 1) == "relu");
+    REQUIRE(relu_out == Shape{2, 8, 8, 8});
+    written = run();
+  }
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    INFO("output / x / weight / bias: " << i);
+    REQUIRE_ALLCLOSE(swapped[i], written[i], 0.0, 0.0);
+  }
+  REQUIRE(ops::min_all(swapped[1]).item<double>() < 0.0);  // gradients do flow
+  // A hooked pool is not moved either (Conv2d -> ReLU is then fused); without a graph, Conv2d ->
+  // ReLU is fused instead of the swap.
+  {
+    HookHandle h = pool->register_forward_hook([](const Module&, const Tensor&, const Tensor&) {});
+    Tensor yh = (*seq)(x);
+    REQUIRE(node(yh, 0) == "max_pool2d");
+    REQUIRE(node(yh, 1) == "conv2d_relu");
+    REQUIRE_ALLCLOSE(yh, swapped[0], 0.0, 0.0);
+  }
+  NoGradGuard ng;
+  REQUIRE_ALLCLOSE((*seq)(x), swapped[0], 0.0, 0.0);
 }
