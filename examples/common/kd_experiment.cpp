@@ -74,8 +74,9 @@ std::unique_ptr<data::DataLoader> make_loader(const CifarData& d, std::int64_t b
                                               bool augment) {
   data::LoaderOptions lo{.batch_size = batch, .shuffle = true, .seed = seed};
   // Without augmentation a batch is an index gather from memory (about 0.1 ms): a worker thread
-  // has nothing to hide and only takes a core from the OpenMP threads now and then (the students
-  // trained at 15.5k img/s with it, 18k without, on this 2-core machine).
+  // has nothing to hide and only takes a core from the OpenMP threads now and then (students at
+  // 15.5k img/s with it and 18k without in a short run on the 2-core machine; within the noise
+  // over the full protocol, docs/performance.md).
   if (!augment) lo.prefetch = 0;
   std::shared_ptr<data::Dataset> ds;
   if (augment) {
