@@ -94,8 +94,8 @@ double evaluate(nn::Module& net, const Tensor& images, const Tensor& labels) {
   net.eval();
   const Device dev = device_of(net);
   std::int64_t correct = 0, n = labels.numel();
-  for (std::int64_t s = 0; s < n; s += 500) {
-    std::int64_t len = std::min<std::int64_t>(500, n - s);
+  for (std::int64_t s = 0; s < n; s += kInferenceBatch) {
+    std::int64_t len = std::min(kInferenceBatch, n - s);
     Tensor pred = argmax(net(narrow(images, 0, s, len).to(dev)), 1);
     correct += sum(eq(pred, narrow(labels, 0, s, len).to(dev))).item<std::int64_t>();
   }
@@ -122,8 +122,8 @@ TeacherCache cache_teacher(nn::Module& teacher, const Tensor& images, const std:
   for (const auto& p : taps) tapped.push_back(teacher.tap(p));
   std::vector<Tensor> logits;
   std::map<std::string, std::vector<Tensor>> parts;
-  for (std::int64_t s = 0; s < images.size(0); s += 500) {
-    logits.push_back(teacher(narrow(images, 0, s, std::min<std::int64_t>(500, images.size(0) - s)).to(dev)));
+  for (std::int64_t s = 0; s < images.size(0); s += kInferenceBatch) {
+    logits.push_back(teacher(narrow(images, 0, s, std::min(kInferenceBatch, images.size(0) - s)).to(dev)));
     for (auto& t : tapped) {
       parts[t.path()].push_back(t.output());
       t.clear();

@@ -19,14 +19,14 @@ namespace {
 const std::vector<std::int64_t> kHeldOut{8, 9};
 constexpr int kProbeEpochs = 20;
 
-// Penultimate features of images [N, ...] (eval, no_grad, batches of 500): [N, D].
+// Penultimate features of images [N, ...] (eval, no_grad, batches of kInferenceBatch): [N, D].
 Tensor features(nn::Module& net, const Tensor& images) {
   NoGradGuard ng;
   net.eval();
   nn::FeatureTap tap = net.tap("classifier.1");
   std::vector<Tensor> parts;
-  for (std::int64_t s = 0; s < images.size(0); s += 500) {
-    net(narrow(images, 0, s, std::min<std::int64_t>(500, images.size(0) - s)).to(device_of(net)));
+  for (std::int64_t s = 0; s < images.size(0); s += kInferenceBatch) {
+    net(narrow(images, 0, s, std::min(kInferenceBatch, images.size(0) - s)).to(device_of(net)));
     parts.push_back(tap.output().to(kCPU));  // the probe itself is small: it trains on the host
     tap.clear();
   }
