@@ -82,27 +82,11 @@ Tensor cuda_act_bwd(cuda::Activation k, cuda::Binary b, const Tensor& g, const T
 #endif
 
 #if RETORT_WITH_ONEDNN
-Tensor try_fast(onednn::Eltwise k, const Tensor& x) {
-  if (!onednn::enabled() || !x.device().is_cpu() || x.dtype() != kFloat32 || !cpu::is_dense(x))
-    return Tensor();
-  if (Tensor y = onednn::eltwise_forward_blocked(k, x); y.defined()) return y;
-  Tensor y = cpu::empty_same_layout(x, kFloat32);
-  return onednn::eltwise_forward(k, x, y) ? y : Tensor();
-}
-Tensor try_fast_bwd(onednn::Eltwise k, const Tensor& g, const Tensor& saved) {
-  if (!onednn::enabled() || !g.device().is_cpu() || !saved.device().is_cpu() ||
-      g.dtype() != kFloat32 || saved.dtype() != kFloat32 ||
-      g.sizes() != saved.sizes() || g.strides() != saved.strides() || !cpu::is_dense(saved))
-    return Tensor();
-  if (Tensor gx = onednn::eltwise_backward_blocked(k, g, saved); gx.defined()) return gx;
-  Tensor gx = cpu::empty_same_layout(saved, kFloat32);
-  return onednn::eltwise_backward(k, g, saved, gx) ? gx : Tensor();
-}
-#define RETORT_FAST(kind, x)                                        \
-  if (Tensor f_ = try_fast(onednn::Eltwise::kind, x); f_.defined()) \
+#define RETORT_FAST(kind, x)                                                  \
+  if (Tensor f_ = onednn::eltwise_forward_any(onednn::Eltwise::kind, x); f_.defined()) \
   return f_
-#define RETORT_FAST_BWD(kind, g, s)                                        \
-  if (Tensor f_ = try_fast_bwd(onednn::Eltwise::kind, g, s); f_.defined()) \
+#define RETORT_FAST_BWD(kind, g, s)                                                   \
+  if (Tensor f_ = onednn::eltwise_backward_any(onednn::Eltwise::kind, g, s); f_.defined()) \
   return f_
 #else
 #define RETORT_FAST(kind, x)
@@ -176,6 +160,12 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
   RETORT_CUDA_ACT_BWD(Relu, ReluBwd, g, y, "relu_backward");
   RETORT_FAST_BWD(Relu, g, y);
   return binary_all(g, y, "relu_backward", cuda::Binary::ReluBwd, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); });
+}
+Tensor relu_backward_reusing(const Tensor& g, const Tensor& y) {
+#if RETORT_WITH_ONEDNN
+  if (Tensor r = onednn::eltwise_backward_over(onednn::Eltwise::Relu, g, y); r.defined()) return r;
+#endif
+  return relu_backward(g, y);
 }
 Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
   RETORT_CUDA_ACT_BWD(Sigmoid, SigmoidBwd, g, y, "sigmoid_backward");

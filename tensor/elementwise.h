@@ -24,6 +24,10 @@ Tensor tanh(const Tensor& x);
 Tensor relu_backward(const Tensor& g, const Tensor& y);     // g · [y > 0]
 Tensor sigmoid_backward(const Tensor& g, const Tensor& y);  // g · y(1−y)
 Tensor tanh_backward(const Tensor& g, const Tensor& y);     // g · (1−y²)
+// relu_backward that may write its result over g's memory and return a tensor over it, when g
+// alone holds that memory (no other tensor, view or blocked copy shares it). Same values. Only for
+// a caller that never reads g again: a backward function handed the engine's gradient.
+Tensor relu_backward_reusing(const Tensor& g, const Tensor& y);
 
 // Binary with broadcasting: out shape = broadcast_shapes(a, b).
 Tensor add(const Tensor& a, const Tensor& b);

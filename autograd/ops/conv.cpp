@@ -25,7 +25,8 @@ Tensor record_conv(const Tensor& x, const Tensor& w, const Tensor& b, const Conv
   Tensor saved_x = nw ? x : Tensor();
   Tensor saved_y = relu ? autograd::saved_output(y) : Tensor();
   auto backward = [saved_x, saved_y, saved, w, xs = x.sizes(), p, nx, nw, nb](const Tensor& g_in) {
-    const Tensor g = saved_y.defined() ? ops::relu_backward(g_in, saved_y) : g_in;
+    // g_in's last reader is this line, so the relu backward may reuse its memory (see relu()).
+    const Tensor g = saved_y.defined() ? ops::relu_backward_reusing(g_in, saved_y) : g_in;
     ops::Conv2dGrads r;
     if (nw) {
       r = ops::conv2d_backward(g, saved_x, w, {nx, true, nb}, p, saved);

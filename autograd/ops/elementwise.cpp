@@ -59,7 +59,11 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
 
 Tensor relu(const Tensor& x) {
   Tensor y = ops::relu(x);
-  return record("relu", {x}, y, [y = autograd::saved_output(y)](const Tensor& g) { return Grads{ops::relu_backward(g, y)}; });
+  // g is the engine's gradient for this node and this is its last reader, so the result may reuse
+  // g's memory when nothing else holds it.
+  return record("relu", {x}, y, [y = autograd::saved_output(y)](const Tensor& g) {
+    return Grads{ops::relu_backward_reusing(g, y)};
+  });
 }
 
 Tensor sigmoid(const Tensor& x) {

@@ -121,4 +121,49 @@ Tensor eltwise_backward_blocked(Eltwise k, const Tensor& g, const Tensor& saved)
   return gx;
 }
 
+Tensor eltwise_forward_any(Eltwise k, const Tensor& x) {
+  if (!enabled() || !x.device().is_cpu() || x.dtype() != kFloat32 || !cpu::is_dense(x))
+    return Tensor();
+  if (Tensor y = eltwise_forward_blocked(k, x); y.defined()) return y;
+  Tensor y = cpu::empty_same_layout(x, kFloat32);
+  return eltwise_forward(k, x, y) ? y : Tensor();
+}
+
+namespace {
+bool backward_applies(const Tensor& g, const Tensor& saved) {
+  return enabled() && g.device().is_cpu() && saved.device().is_cpu() && g.dtype() == kFloat32 &&
+         saved.dtype() == kFloat32 && g.sizes() == saved.sizes() && g.strides() == saved.strides() &&
+         cpu::is_dense(saved);
+}
+}  // namespace
+
+Tensor eltwise_backward_any(Eltwise k, const Tensor& g, const Tensor& saved) {
+  if (!backward_applies(g, saved)) return Tensor();
+  if (Tensor gx = eltwise_backward_blocked(k, g, saved); gx.defined()) return gx;
+  Tensor gx = cpu::empty_same_layout(saved, kFloat32);
+  return eltwise_backward(k, g, saved, gx) ? gx : Tensor();
+}
+
+// In place: oneDNN's eltwise backward may write diff_src over diff_dst. Writing into memory that
+// is already cached and owned saves a third of the traffic and a fresh buffer's page faults: on
+// the teacher's 128x128x32x32 relu, 3.6 ms instead of 5.7 (warm buffer) or 7.0 (fresh one).
+Tensor eltwise_backward_over(Eltwise k, const Tensor& g, const Tensor& saved) {
+  const auto sole = [](const Tensor& t) {
+    return t.impl().use_count() == 1 && t.impl()->storage.use_count() == 1;
+  };
+  if (!g.defined() || !sole(g) || !backward_applies(g, saved)) return Tensor();
+  if (auto bg = blocked_of(g)) {
+    auto bs = blocked_of(saved);
+    // bg is held by g's storage and here; a third holder could read the buffer later.
+    if (!bs || bg->desc != bs->desc || bg.use_count() > 2 || !sole(bg->buffer)) return Tensor();
+    run_backward(k, bg->memory(), bs->memory(), bg->memory());
+    return deferred(saved.sizes(), saved.strides(), bs->desc, bg->buffer);
+  }
+  if (!flat_compatible({&g, &saved})) return Tensor();
+  const auto md = flat_desc(g.numel());
+  const dnnl::memory gm = memory_of(md, g);
+  run_backward(k, gm, memory_of(md, saved), gm);
+  return g;
+}
+
 }  // namespace retort::onednn

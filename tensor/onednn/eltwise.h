@@ -19,4 +19,14 @@ bool eltwise_backward(Eltwise k, const Tensor& g, const Tensor& saved, const Ten
 Tensor eltwise_forward_blocked(Eltwise k, const Tensor& x);
 Tensor eltwise_backward_blocked(Eltwise k, const Tensor& g, const Tensor& saved);
 
+// The dispatch points' entries: the blocked form when it applies, else the flat one into a new
+// tensor of the operand's layout; undefined when neither applies (dtype, device, layout,
+// disabled), and the caller runs the reference kernel.
+Tensor eltwise_forward_any(Eltwise k, const Tensor& x);
+Tensor eltwise_backward_any(Eltwise k, const Tensor& g, const Tensor& saved);
+// eltwise_backward_any written over g's own bytes (its blocked copy, or its plain memory) and
+// returned as a tensor over them, when g's tensor, storage and blocked copy have no other holder.
+// For a caller that never reads g again. Undefined when it does not apply.
+Tensor eltwise_backward_over(Eltwise k, const Tensor& g, const Tensor& saved);
+
 }  // namespace retort::onednn

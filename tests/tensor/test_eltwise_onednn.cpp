@@ -1,14 +1,19 @@
 // oneDNN eltwise fast path: every kind against the reference elementwise kernels (fast path
 // switched off), on packed and channels-last inputs, backward from the saved forward output (or
-// input), and the cases where it must decline so the caller falls back.
+// input), the cases where it must decline so the caller falls back, and relu_backward_reusing,
+// which writes over the gradient's memory only when nothing else can read it.
 #include <cmath>
 
 #include "retort_config.h"
 #include "support/helpers.h"
+#include "autograd/ops/elementwise.h"
+#include "autograd/ops/reduce.h"
+#include "tensor/conv.h"
 #include "tensor/cpu/elementwise.h"
 #include "tensor/elementwise.h"
 #include "tensor/views.h"
 #if RETORT_WITH_ONEDNN
+#include "tensor/onednn/blocked.h"
 #include "tensor/onednn/common.h"
 #include "tensor/onednn/eltwise.h"
 #endif
@@ -132,6 +137,94 @@ TEST_CASE("eltwise declines what it cannot take", "[tensor][onednn]") {
   Tensor b = as_strided(empty({24}), {4, 1, 6}, {6, 1, 1}, 0);
   REQUIRE(onednn::eltwise_forward(Eltwise::Abs, a, b));
   REQUIRE_ALLCLOSE(b, ops::reshape(reference(Eltwise::Abs, x), {4, 1, 6}), 0, 0);
+}
+
+TEST_CASE("relu_backward_reusing writes over a plain gradient only when it is the sole holder",
+          "[tensor][onednn]") {
+  FastPathOn on;
+  Tensor g0 = random_tensor({4, 5, 6}, kFloat32, 21);
+  Tensor y = ops::relu(random_tensor({4, 5, 6}, kFloat32, 22));
+  onednn::set_enabled(false);
+  const Tensor expected = ops::relu_backward(g0, y);
+  onednn::set_enabled(true);
+
+  Tensor g = g0.clone();
+  const void* bytes = g.raw_data();
+  Tensor r = ops::relu_backward_reusing(g, y);
+  REQUIRE(r.raw_data() == bytes);
+  REQUIRE_ALLCLOSE(r, expected, 0, 0);
+
+  // A second tensor on the same storage (a copy, or a view) could read g later: g stays intact.
+  Tensor shared = g0.clone();
+  Tensor copy = shared;
+  Tensor r2 = ops::relu_backward_reusing(shared, y);
+  REQUIRE(r2.raw_data() != shared.raw_data());
+  REQUIRE_ALLCLOSE(copy, g0, 0, 0);
+  REQUIRE_ALLCLOSE(r2, expected, 0, 0);
+  Tensor base = ops::reshape(g0.clone(), {120});
+  Tensor view = ops::reshape(base, {4, 5, 6});
+  REQUIRE(view.raw_data() == base.raw_data());
+  Tensor r3 = ops::relu_backward_reusing(view, y);
+  REQUIRE(r3.raw_data() != base.raw_data());
+  REQUIRE_ALLCLOSE(ops::reshape(base, {4, 5, 6}), g0, 0, 0);
+  REQUIRE_ALLCLOSE(r3, expected, 0, 0);
+
+  // Fast path off: the reference kernel, into a new tensor.
+  onednn::set_enabled(false);
+  Tensor g4 = g0.clone();
+  Tensor r4 = ops::relu_backward_reusing(g4, y);
+  REQUIRE(r4.raw_data() != g4.raw_data());
+  REQUIRE_ALLCLOSE(r4, expected, 0, 0);
+}
+
+TEST_CASE("relu_backward_reusing writes over a deferred blocked gradient's buffer", "[tensor][onednn]") {
+  FastPathOn on;
+  // Convolution results with 32 channels come back deferred in one blocked layout.
+  const ops::Conv2dParams p{{1, 1}, {1, 1}, {1, 1}, 1};
+  const Tensor w = random_tensor({32, 8, 3, 3}, kFloat32, 23, 0.3);
+  const Tensor b = random_tensor({32}, kFloat32, 24);
+  auto blocked_result = [&](std::uint64_t seed) {
+    return ops::conv2d_forward(random_tensor({2, 8, 6, 6}, kFloat32, seed), w, b, p);
+  };
+  Tensor y = ops::relu(blocked_result(25));
+  REQUIRE(onednn::blocked_of(y));
+  Tensor g0 = blocked_result(26);
+  REQUIRE(onednn::blocked_of(g0));
+  // The reference reads plain bytes, which ends a tensor's blocked copy: it gets its own y.
+  const Tensor y_plain = ops::relu(blocked_result(25));
+  onednn::set_enabled(false);
+  const Tensor expected = ops::relu_backward(g0, y_plain);
+  onednn::set_enabled(true);
+  REQUIRE(onednn::blocked_of(y));
+
+  Tensor g = blocked_result(26);
+  const void* buffer = onednn::blocked_of(g)->buffer.raw_data();
+  Tensor r = ops::relu_backward_reusing(g, y);
+  REQUIRE(onednn::blocked_of(r));
+  REQUIRE(onednn::blocked_of(r)->buffer.raw_data() == buffer);
+  REQUIRE_ALLCLOSE(r, expected, 0, 0);
+
+  // Held twice: the result gets its own buffer and g still reads as before.
+  Tensor held = blocked_result(26);
+  Tensor copy = held;
+  Tensor r2 = ops::relu_backward_reusing(held, y);
+  REQUIRE(onednn::blocked_of(r2)->buffer.raw_data() != onednn::blocked_of(held)->buffer.raw_data());
+  REQUIRE_ALLCLOSE(r2, expected, 0, 0);
+  REQUIRE_ALLCLOSE(copy, g0, 0, 0);
+}
+
+TEST_CASE("a retained relu output gradient is not overwritten by the relu backward", "[tensor][onednn]") {
+  FastPathOn on;
+  Tensor x = random_tensor({3, 7}, kFloat32, 27).set_requires_grad();
+  Tensor c = random_tensor({3, 7}, kFloat32, 28);
+  Tensor h = relu(x);
+  h.retain_grad();
+  sum(mul(relu(h), c)).backward();
+  // h.grad is c where h > 0 (the outer relu's mask), copied before the inner relu's backward
+  // could write over the engine's gradient; both masks are x > 0.
+  const Tensor mask = ops::gt_scalar(x, 0);
+  REQUIRE_ALLCLOSE(h.grad(), ops::mul(c, mask), 0, 0);
+  REQUIRE_ALLCLOSE(x.grad(), ops::mul(c, mask), 0, 0);
 }
 
 #else
