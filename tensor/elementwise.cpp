@@ -82,10 +82,10 @@ Tensor cuda_act_bwd(cuda::Activation k, cuda::Binary b, const Tensor& g, const T
 #endif
 
 #if RETORT_WITH_ONEDNN
-#define RETORT_FAST(kind, x)                                                  \
+#define RETORT_FAST(kind, x)                                                           \
   if (Tensor f_ = onednn::eltwise_forward_any(onednn::Eltwise::kind, x); f_.defined()) \
   return f_
-#define RETORT_FAST_BWD(kind, g, s)                                                   \
+#define RETORT_FAST_BWD(kind, g, s)                                                        \
   if (Tensor f_ = onednn::eltwise_backward_any(onednn::Eltwise::kind, g, s); f_.defined()) \
   return f_
 #else

@@ -1,6 +1,9 @@
-// float64 gradchecks for every differentiable elementwise op, incl. broadcasting in both operands.
+// float64 gradchecks for every differentiable elementwise op, incl. broadcasting in both operands,
+// and relu's in-place backward against a retained gradient.
 #include "autograd/ops/elementwise.h"
+#include "autograd/ops/reduce.h"
 #include "support/helpers.h"
+#include "tensor/elementwise.h"
 
 using namespace retort;
 
@@ -66,4 +69,17 @@ TEST_CASE("gradcheck catches a wrong gradient", "[autograd][gradcheck]") {
   auto r = gradcheck(wrong, x);
   REQUIRE_FALSE(r.ok);
   REQUIRE_THAT(r.message, Catch::Contains("analytic"));
+}
+
+TEST_CASE("a retained relu output gradient is not overwritten by the relu backward", "[autograd]") {
+  Tensor x = testing::random_tensor({3, 7}, kFloat32, 27).set_requires_grad();
+  Tensor c = testing::random_tensor({3, 7}, kFloat32, 28);
+  Tensor h = relu(x);
+  h.retain_grad();
+  sum(mul(relu(h), c)).backward();
+  // h.grad is c where h > 0 (the outer relu's mask), copied before the inner relu's backward
+  // (relu_backward_reusing) could write over the engine's gradient; both masks are x > 0.
+  const Tensor mask = ops::gt_scalar(x, 0);
+  REQUIRE_ALLCLOSE(h.grad(), ops::mul(c, mask), 0, 0);
+  REQUIRE_ALLCLOSE(x.grad(), ops::mul(c, mask), 0, 0);
 }

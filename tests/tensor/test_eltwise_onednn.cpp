@@ -1,13 +1,12 @@
 // oneDNN eltwise fast path: every kind against the reference elementwise kernels (fast path
 // switched off), on packed and channels-last inputs, backward from the saved forward output (or
 // input), the cases where it must decline so the caller falls back, and relu_backward_reusing,
-// which writes over the gradient's memory only when nothing else can read it.
+// which writes over the gradient's memory only when nothing else can read it (its use by the
+// engine: tests/autograd/test_elementwise_grad.cpp).
 #include <cmath>
 
 #include "retort_config.h"
 #include "support/helpers.h"
-#include "autograd/ops/elementwise.h"
-#include "autograd/ops/reduce.h"
 #include "tensor/conv.h"
 #include "tensor/cpu/elementwise.h"
 #include "tensor/elementwise.h"
@@ -211,20 +210,6 @@ TEST_CASE("relu_backward_reusing writes over a deferred blocked gradient's buffe
   REQUIRE(onednn::blocked_of(r2)->buffer.raw_data() != onednn::blocked_of(held)->buffer.raw_data());
   REQUIRE_ALLCLOSE(r2, expected, 0, 0);
   REQUIRE_ALLCLOSE(copy, g0, 0, 0);
-}
-
-TEST_CASE("a retained relu output gradient is not overwritten by the relu backward", "[tensor][onednn]") {
-  FastPathOn on;
-  Tensor x = random_tensor({3, 7}, kFloat32, 27).set_requires_grad();
-  Tensor c = random_tensor({3, 7}, kFloat32, 28);
-  Tensor h = relu(x);
-  h.retain_grad();
-  sum(mul(relu(h), c)).backward();
-  // h.grad is c where h > 0 (the outer relu's mask), copied before the inner relu's backward
-  // could write over the engine's gradient; both masks are x > 0.
-  const Tensor mask = ops::gt_scalar(x, 0);
-  REQUIRE_ALLCLOSE(h.grad(), ops::mul(c, mask), 0, 0);
-  REQUIRE_ALLCLOSE(x.grad(), ops::mul(c, mask), 0, 0);
 }
 
 #else
