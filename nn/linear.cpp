@@ -7,14 +7,24 @@
 #include "nn/init.h"
 
 namespace retort::nn {
+namespace {
 
-Linear::Linear(std::int64_t in, std::int64_t out, bool has_bias)
+// The initialisers fill CPU tensors (nn/init.h): a layer asked for on another device is drawn on
+// the CPU in its dtype and then moved, so its values do not depend on the device.
+void to_device(Module& m, Device device) {
+  if (device != kCPU) m.to(device);
+}
+
+}  // namespace
+
+Linear::Linear(std::int64_t in, std::int64_t out, bool has_bias, const TensorOptions& to)
     : in_features(in), out_features(out) {
   RETORT_CHECK(in > 0 && out > 0, "Linear: in_features and out_features must be positive, got ", in,
                " and ", out);
-  weight = register_parameter("weight", empty({out, in}));
-  if (has_bias) bias = register_parameter("bias", empty({out}));
+  weight = register_parameter("weight", empty({out, in}, to.dtype));
+  if (has_bias) bias = register_parameter("bias", empty({out}, to.dtype));
   reset_parameters();
+  to_device(*this, to.device);
 }
 
 void Linear::reset_parameters() {
@@ -41,7 +51,7 @@ std::string Linear::extra_repr() const {
 }
 
 Conv2d::Conv2d(std::int64_t in, std::int64_t out, std::array<std::int64_t, 2> k,
-               const Conv2dOptions& opt, bool has_bias)
+               const Conv2dOptions& opt, bool has_bias, const TensorOptions& to)
     : in_channels(in), out_channels(out), kernel_size(k), options(opt) {
   RETORT_CHECK(in > 0 && out > 0 && k[0] > 0 && k[1] > 0,
                "Conv2d: channels and kernel size must "
@@ -53,16 +63,18 @@ Conv2d::Conv2d(std::int64_t in, std::int64_t out, std::array<std::int64_t, 2> k,
   RETORT_CHECK(opt.stride[0] > 0 && opt.stride[1] > 0 && opt.dilation[0] > 0 &&
                    opt.dilation[1] > 0 && opt.padding[0] >= 0 && opt.padding[1] >= 0,
                "Conv2d: stride and dilation must be positive and padding non-negative");
-  weight = register_parameter("weight", empty({out, in / opt.groups, k[0], k[1]}));
-  if (has_bias) bias = register_parameter("bias", empty({out}));
+  weight = register_parameter("weight", empty({out, in / opt.groups, k[0], k[1]}, to.dtype));
+  if (has_bias) bias = register_parameter("bias", empty({out}, to.dtype));
   reset_parameters();
+  to_device(*this, to.device);
 }
 
 Conv2d::Conv2d(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride,
-               std::int64_t padding, std::int64_t dilation, std::int64_t groups, bool has_bias)
+               std::int64_t padding, std::int64_t dilation, std::int64_t groups, bool has_bias,
+               const TensorOptions& to)
     : Conv2d(in, out, {k, k},
              Conv2dOptions{{stride, stride}, {padding, padding}, {dilation, dilation}, groups},
-             has_bias) {}
+             has_bias, to) {}
 
 void Conv2d::reset_parameters() {
   // torch.nn.Conv2d.reset_parameters: kaiming_uniform_(a=√5) gives U(−1/√fan_in, 1/√fan_in).

@@ -12,8 +12,10 @@ namespace retort::nn {
 
 class Linear : public Module {
  public:
-  // weight [OUT, IN] ~ U(−1/√IN, 1/√IN) (PyTorch's kaiming_uniform_(a=√5)), bias [OUT] the same.
-  Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true);
+  // weight [OUT, IN] ~ U(−1/√IN, 1/√IN) (PyTorch's kaiming_uniform_(a=√5)), bias [OUT] the same,
+  // created in tensor_options' dtype and device.
+  Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true,
+         const TensorOptions& tensor_options = {});
 
   // x [..., IN] → [..., OUT].
   Tensor forward(const Tensor& x) override;
@@ -31,14 +33,15 @@ class Linear : public Module {
 class Conv2d : public Module {
  public:
   // weight [C_out, C_in/groups, KH, KW] ~ U(−1/√fan_in, 1/√fan_in) with
-  // fan_in = C_in/groups·KH·KW (PyTorch's kaiming_uniform_(a=√5)); bias [C_out] the same.
+  // fan_in = C_in/groups·KH·KW (PyTorch's kaiming_uniform_(a=√5)); bias [C_out] the same;
+  // created in tensor_options' dtype and device.
   Conv2d(std::int64_t in_channels, std::int64_t out_channels,
          std::array<std::int64_t, 2> kernel_size, const Conv2dOptions& options = {},
-         bool bias = true);
+         bool bias = true, const TensorOptions& tensor_options = {});
   // Square kernel, stride, padding, dilation.
   Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel_size,
          std::int64_t stride = 1, std::int64_t padding = 0, std::int64_t dilation = 1,
-         std::int64_t groups = 1, bool bias = true);
+         std::int64_t groups = 1, bool bias = true, const TensorOptions& tensor_options = {});
 
   // x [N, C_in, H, W] → [N, C_out, H', W'],
   // H' = floor((H + 2·padding − dilation·(KH − 1) − 1) / stride) + 1 (W' likewise).

@@ -16,6 +16,16 @@
 
 namespace retort {
 
+// Rejects the top partial block of 2^64 so every value is equally likely.
+std::uint64_t Generator::below(std::uint64_t n) {
+  RETORT_CHECK(n > 0, "Generator::below: n must be > 0");
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  for (;;) {
+    const std::uint64_t r = engine_();
+    if (r < limit) return r % n;
+  }
+}
+
 double Generator::uniform() {
   return static_cast<double>(engine_() >> 11) * 0x1.0p-53;  // k / 2^53, k in [0, 2^53)
 }
@@ -38,16 +48,6 @@ void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
 namespace {
 
 Generator& pick(Generator* gen) { return gen ? *gen : default_generator(); }
-
-// A uniform integer in [0, n), n > 0: reject the top partial block of 2^64 so every value is
-// equally likely.
-std::uint64_t below(Generator& g, std::uint64_t n) {
-  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-  for (;;) {
-    const std::uint64_t r = g.engine()();
-    if (r < limit) return r % n;
-  }
-}
 
 // t[i] = draw() for every element in row-major order, converted to t's dtype.
 template <class Draw>
@@ -118,7 +118,7 @@ Tensor randint(std::int64_t lo, std::int64_t hi, const Shape& sizes, Generator* 
   std::int64_t* p = t.data<std::int64_t>();
   const auto n = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
   for (std::int64_t i = 0; i < t.numel(); ++i)
-    p[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + below(g, n));
+    p[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + g.below(n));
   return t;
 }
 
@@ -129,7 +129,7 @@ Tensor randperm(std::int64_t n, Generator* gen) {
   std::int64_t* p = t.data<std::int64_t>();
   // Fisher–Yates, written out because std::shuffle's draws are implementation-defined.
   for (std::int64_t i = n - 1; i > 0; --i)
-    std::swap(p[i], p[static_cast<std::int64_t>(below(g, static_cast<std::uint64_t>(i) + 1))]);
+    std::swap(p[i], p[static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(i) + 1))]);
   return t;
 }
 

@@ -16,6 +16,8 @@ class Generator {
   std::mt19937_64& engine() { return engine_; }
   double uniform();  // [0, 1)
   double normal();   // N(0, 1)
+  // A uniform integer in [0, n), n > 0, every value equally likely (randint's draw).
+  std::uint64_t below(std::uint64_t n);
 
  private:
   std::mt19937_64 engine_;

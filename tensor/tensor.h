@@ -102,6 +102,13 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
+// Where a new tensor or module lives (torch's dtype= and device= factory arguments). Modules
+// with weights take one so that they are created in the dtype and device asked for.
+struct TensorOptions {
+  DType dtype = kFloat32;
+  Device device = kCPU;
+};
+
 // Factories. Sizes are any shape; dtype defaults to float32, device to cpu.
 Tensor empty(const Shape& sizes, DType dtype = kFloat32, Device device = kCPU);
 Tensor zeros(const Shape& sizes, DType dtype = kFloat32, Device device = kCPU);
