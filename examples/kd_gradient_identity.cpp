@@ -23,7 +23,7 @@ int main() {
   for (double T : {0.5, 1.0, 2.0, 4.0, 8.0, 20.0}) {
     Tensor s = s0.clone();
     s.set_requires_grad();
-    kd::kd_loss(s, t, T).backward();
+    kd::kd_loss(s, t, {.T = T}).backward();
     Tensor formula = T * (softmax(s0 / T, 1) - softmax(t / T, 1)) / static_cast<double>(N);
     double diff = amax(abs(s.grad() - formula)).item<double>();
     std::printf("%6.1f %14.6f %14.6f %12.3e\n", T, norm(s.grad()).item<double>(), norm(formula).item<double>(), diff);

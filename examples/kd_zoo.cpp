@@ -1,5 +1,5 @@
 // kd_zoo: trains the seed StudentNet from the seed TeacherNet on CIFAR-10 with any of the
-// library's distillation losses by name, alone or combined with weights (issue 4):
+// library's distillation losses by name, alone or combined with weights:
 //   kd_zoo --loss kd                 CE 0.1 + KD 0.9 (the reference weights)
 //   kd_zoo --loss ce:0.75,kd:0.25    explicit weights
 //   kd_zoo --loss ce,at:1000         CE + attention transfer
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     teacher->eval();
     teacher->requires_grad_(false);
 
-    const zoo::Setup setup{n, a.epochs * static_cast<std::int64_t>(loader->num_batches()), a.crd_k, a.seed};
+    const zoo::Setup setup{d.train_labels, a.epochs * static_cast<std::int64_t>(loader->num_batches()), a.crd_k, a.seed};
     std::vector<std::string> taps;
     for (const auto& r : runs)
       for (const auto& t : zoo::make_objective(r, setup).teacher_taps)

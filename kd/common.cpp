@@ -3,6 +3,7 @@
 // inf still poisons the graph as inf·0 = NaN.
 #include "kd/common.h"
 
+#include <cmath>
 #include <limits>
 
 #include "autograd/ops/elementwise.h"
@@ -34,6 +35,10 @@ void check_same_batch(const char* op, const Tensor& s, const Tensor& t) {
                shape_str(t.sizes()), " must be [N, ...] with the same batch size N");
   RETORT_CHECK(s.dtype() == t.dtype(), op, ": student features ", s.str(),
                " and teacher features ", t.str(), " must have the same dtype");
+}
+
+void check_temperature(const char* op, double T) {
+  RETORT_CHECK(std::isfinite(T) && T > 0.0, op, ": temperature T must be finite and > 0, got ", T);
 }
 
 Tensor l2_normalize(const Tensor& x, std::int64_t dim, double eps) {

@@ -11,7 +11,8 @@
 
 namespace retort::kd {
 
-Tensor cosine_loss(const Tensor& f_s, const Tensor& f_t, std::int64_t pool) {
+Tensor cosine_loss(const Tensor& f_s, const Tensor& f_t, const CosineOptions& o) {
+  const std::int64_t pool = o.pool;
   check_same_batch("cosine_loss", f_s, f_t);
   RETORT_CHECK(pool >= 1, "cosine_loss: pool size must be ≥ 1, got ", pool);
   Tensor s = flatten_batch(f_s);

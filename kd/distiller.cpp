@@ -36,7 +36,7 @@ const Tensor& Context::teacher(const std::string& path) const {
 Schedule linear_warmup(std::int64_t warmup_steps) {
   RETORT_CHECK(warmup_steps >= 1, "linear_warmup: warmup_steps must be >= 1, got ", warmup_steps);
   return [warmup_steps](std::int64_t step) {
-    return std::min(1.0, static_cast<double>(step) / static_cast<double>(warmup_steps));
+    return std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(warmup_steps));
   };
 }
 

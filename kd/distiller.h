@@ -6,7 +6,7 @@
 //   d.add_term({"ce", 1.0, [](const kd::Context& c) { return F::cross_entropy(c.student_logits, c.targets); }});
 //   d.add_term({"dkd", 1.0, [](const kd::Context& c) {
 //                 return kd::dkd_loss(c.student_logits, c.teacher_logits, c.targets); },
-//               kd::linear_warmup(20)});             // DKD warm-up: weight·min(1, step/20)
+//               kd::linear_warmup(20)});             // DKD warm-up: weight·min(1, (step+1)/20)
 //   kd::StepResult r = d.step(x, y);                   // or d.train_step(optimizer, x, y)
 //   r.total.backward();  optimizer.step();
 //
@@ -72,7 +72,8 @@ Tensor sum_over_teachers(const Context& c, const std::function<Tensor(const Tens
 
 // A multiplier of a term's weight as a function of the step counter.
 using Schedule = std::function<double(std::int64_t step)>;
-// min(1, step / warmup_steps) (mdistiller's DKD warm-up); warmup_steps ≥ 1.
+// min(1, (step + 1) / warmup_steps): mdistiller's DKD warm-up min(epoch / warmup, 1) with its
+// epochs counted from 1, so the first step (step 0) already has 1 / warmup_steps; ≥ 1 step.
 Schedule linear_warmup(std::int64_t warmup_steps);
 
 using TermFn = std::function<Tensor(const Context&)>;

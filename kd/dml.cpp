@@ -4,6 +4,7 @@
 #include "kd/dml.h"
 
 #include "autograd/ops/elementwise.h"
+#include "kd/common.h"
 #include "kd/response.h"
 #include "nn/functional.h"
 #include "tensor/error.h"
@@ -15,7 +16,7 @@ MutualLoss mutual_loss(const std::vector<Tensor>& logits, std::size_t i, const T
   const std::size_t k = logits.size();
   RETORT_CHECK(k >= 2, "mutual_loss: deep mutual learning needs K >= 2 students, got ", k);
   RETORT_CHECK(i < k, "mutual_loss: student ", i, " out of range (", k, " students)");
-  RETORT_CHECK(o.T > 0, "mutual_loss: temperature T must be > 0, got ", o.T);
+  check_temperature("mutual_loss", o.T);
   const Tensor& zi = logits[i];
   RETORT_CHECK(zi.defined() && zi.dim() == 2, "mutual_loss: logits of student ", i, " ",
                zi.defined() ? shape_str(zi.sizes()) : "undefined", " must be [N, C]");
@@ -29,7 +30,7 @@ MutualLoss mutual_loss(const std::vector<Tensor>& logits, std::size_t i, const T
   r.ce = F::cross_entropy(zi, y);
   for (std::size_t j = 0; j < k; ++j) {
     if (j == i) continue;
-    Tensor kl = kd_loss(zi, detach(logits[j]), o.T);
+    Tensor kl = kd_loss(zi, detach(logits[j]), {.T = o.T});
     r.kl = r.kl.defined() ? r.kl + kl : kl;
   }
   r.kl = r.kl / static_cast<double>(k - 1);
@@ -50,7 +51,7 @@ MutualLearning::MutualLearning(std::vector<std::shared_ptr<nn::Module>> students
     RETORT_CHECK(students_[i] != nullptr, "MutualLearning: student ", i, " is null");
     RETORT_CHECK(optimizers_[i] != nullptr, "MutualLearning: optimizer ", i, " is null");
   }
-  RETORT_CHECK(options_.T > 0, "MutualLearning: temperature T must be > 0, got ", options_.T);
+  check_temperature("MutualLearning", options_.T);
 }
 
 MutualStepResult MutualLearning::losses(const Tensor& x, const Tensor& y) {

@@ -30,8 +30,8 @@
 namespace retort::kd {
 
 struct MutualOptions {
-  double w = 1.0;  // weight of the mimicry term
   double T = 1.0;  // softmax temperature (T² keeps the gradient scale independent of T)
+  double w = 1.0;  // weight of the mimicry term
 };
 
 // One student's loss and its two parts (scalar graph tensors).

@@ -4,6 +4,7 @@
 #include "kd/feature.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/nn_ops.h"
@@ -14,6 +15,7 @@
 #include "tensor/error.h"
 
 namespace retort::kd {
+
 namespace {
 
 const char* kind_name(HintKind k) {
@@ -58,7 +60,7 @@ Tensor poly_kernel(const Tensor& a, const Tensor& b) { return pow(bmm(b, transpo
 
 }  // namespace
 
-HintRegressor::HintRegressor(HintKind k, const Shape& s, const Shape& t)
+HintRegressor::HintRegressor(HintKind k, const Shape& s, const Shape& t, const TensorOptions& to)
     : kind(k), student_shape(s), teacher_shape(t) {
   auto fail_shapes = [&](const char* why) {
     fail("HintRegressor (", kind_name(k), "): student feature ", shape_str(s),
@@ -67,14 +69,14 @@ HintRegressor::HintRegressor(HintKind k, const Shape& s, const Shape& t)
   if (s.size() < 2 || t.size() < 2) fail_shapes("features must be [N, ...] with at least 2 dims");
   if (k == HintKind::Linear) {
     linear = register_module(
-        "linear", std::make_shared<nn::Linear>(numel_after_batch(s), numel_after_batch(t)));
+        "linear", std::make_shared<nn::Linear>(numel_after_batch(s), numel_after_batch(t), true, to));
     return;
   }
   if (s.size() != 4 || t.size() != 4) fail_shapes("conv kinds need 4-D [N, C, H, W] features");
   if (s[2] != t[2] || s[3] != t[3])
     fail_shapes("conv kinds keep H, W, so the spatial sizes must be equal");
   std::int64_t ks = k == HintKind::Conv1x1 ? 1 : 3;
-  conv = register_module("conv", std::make_shared<nn::Conv2d>(s[1], t[1], ks, 1, ks / 2));
+  conv = register_module("conv", std::make_shared<nn::Conv2d>(s[1], t[1], ks, 1, ks / 2, 1, 1, true, to));
 }
 
 Tensor HintRegressor::forward(const Tensor& f_s) {
@@ -99,22 +101,24 @@ Tensor hint_loss(HintRegressor& regressor, const Tensor& f_s, const Tensor& f_t)
 }
 
 Tensor at_loss(const Tensor& f_s, const Tensor& f_t, const AtOptions& o) {
+  RETORT_CHECK(std::isfinite(o.p) && o.p > 0.0, "at_loss: power p must be finite and > 0, got ",
+               o.p);
   auto [s, t] = align_spatial("at_loss", f_s, detach(f_t));
   auto attention = [p = o.p](const Tensor& f) {
     return l2_normalize(flatten_batch(mean(pow(f, p), {1})), 1);
   };
   Tensor d = attention(s) - attention(t);
   Tensor sq = d * d;
-  if (o.reduction == AtReduction::Mean) return mean(sq);
-  return sum(sq) / static_cast<double>(f_s.size(0));
+  if (o.variant == AtVariant::RepDistiller) return mean(sq);
+  return mean(sqrt(sum(sq, {1})));
 }
 
-Tensor nst_loss(const Tensor& f_s, const Tensor& f_t, bool full_loss) {
+Tensor nst_loss(const Tensor& f_s, const Tensor& f_t, const NstOptions& o) {
   auto [s, t] = align_spatial("nst_loss", f_s, detach(f_t));
   Tensor fs = channel_maps(s);
   Tensor ft = channel_maps(t);
   Tensor loss = mean(poly_kernel(fs, fs)) - mean(poly_kernel(fs, ft)) * 2.0;
-  return full_loss ? mean(poly_kernel(ft, ft)) + loss : loss;
+  return o.full_loss ? mean(poly_kernel(ft, ft)) + loss : loss;
 }
 
 }  // namespace retort::kd

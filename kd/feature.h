@@ -4,6 +4,7 @@
 //
 // FitNets hint (Romero et al. 2015): a learnable regressor r maps student features to the
 // teacher's shape, loss = mse(r(f_s), f_t) (mean over all elements, RepDistiller HintLoss).
+// The regressor is created in the dtype and device of its TensorOptions (float32 CPU default).
 //   HintRegressor kinds, built from the student and teacher feature shapes (batch dim ignored):
 //     Conv1x1: Conv2d(C_s → C_t, 1×1); needs 4-D features with equal H, W.
 //     Conv3x3: Conv2d(C_s → C_t, 3×3, padding 1); needs 4-D features with equal H, W.
@@ -16,15 +17,15 @@
 //   q = normalize(mean_C f^p) flattened to [N, H·W] (F.normalize, eps 1e-12). When H differ,
 //   the larger map is adaptive-avg-pooled to the smaller (H, W) first (RepDistiller does it
 //   on the channel maps before the attention, as here). C may differ.
-//   Mean (default, RepDistiller): loss = mean over N·H·W of (q_s − q_t)².
-//   BatchSum (the paper's form): loss = Σ over N, H·W of (q_s − q_t)² / N, i.e. the mean over
-//   the batch of ‖q_s − q_t‖²₂ (= H·W times the Mean value).
+//   RepDistiller (default): loss = mean over N·H·W of (q_s − q_t)².
+//   Paper (the paper's eq. 2 without its β/2, as torchdistill ATLoss mode 'paper'):
+//     loss = Σ_n ‖q_s,n − q_t,n‖₂ / N, the unsquared L2 distance per sample, averaged.
 //
 // nst_loss (Huang & Wang 2017, RepDistiller NSTLoss): after the same pooling, each channel map
 //   is flattened and L2-normalised: F [N, C, H·W]; with the polynomial kernel
 //   k(a, b) = (a·b)² and K(X, Y) [N, C_Y, C_X] = (Y·Xᵀ)²,
 //   loss = mean K(F_t, F_t) + mean K(F_s, F_s) − 2·mean K(F_s, F_t)  (full_loss = true,
-//   RepDistiller's setting; false drops the constant teacher term).
+//   RepDistiller's setting; false drops the constant teacher term, as the paper's gradient).
 #pragma once
 #include <cstdint>
 
@@ -40,7 +41,8 @@ class HintRegressor : public nn::Module {
  public:
   // student_shape, teacher_shape: full feature shapes (e.g. [N, C_s, H, W], [N, C_t, H, W]).
   // Throws "HintRegressor: student feature [..] and teacher feature [..]: <why>".
-  HintRegressor(HintKind kind, const Shape& student_shape, const Shape& teacher_shape);
+  HintRegressor(HintKind kind, const Shape& student_shape, const Shape& teacher_shape,
+                const TensorOptions& tensor_options = {});
 
   // f_s [N, student dims...] → [N, teacher dims...].
   Tensor forward(const Tensor& f_s) override;
@@ -55,15 +57,18 @@ class HintRegressor : public nn::Module {
 // mse(regressor(f_s), f_t); checks the regressor's output against f_t's shape.
 Tensor hint_loss(HintRegressor& regressor, const Tensor& f_s, const Tensor& f_t);
 
-enum class AtReduction { Mean, BatchSum };
+enum class AtVariant { RepDistiller, Paper };
 struct AtOptions {
-  double p = 2.0;
-  AtReduction reduction = AtReduction::Mean;
+  double p = 2.0;  // power of the channel maps, > 0
+  AtVariant variant = AtVariant::RepDistiller;
 };
 // f_s [N, C_s, H_s, W_s], f_t [N, C_t, H_t, W_t]. Scalar.
 Tensor at_loss(const Tensor& f_s, const Tensor& f_t, const AtOptions& options = {});
 
+struct NstOptions {
+  bool full_loss = true;  // include the constant teacher term mean K(F_t, F_t)
+};
 // f_s [N, C_s, H_s, W_s], f_t [N, C_t, H_t, W_t]. Scalar.
-Tensor nst_loss(const Tensor& f_s, const Tensor& f_t, bool full_loss = true);
+Tensor nst_loss(const Tensor& f_s, const Tensor& f_t, const NstOptions& options = {});
 
 }  // namespace retort::kd

@@ -126,8 +126,8 @@ void FitNetsStage1::build_regressor(const Tensor& example, HintKind kind) {
     ft = forward_until(*teacher_, hint_path_, example);
   }
   student_->train(was_training);
-  regressor_ = std::make_shared<HintRegressor>(kind, fs.sizes(), ft.sizes());
-  regressor_->to(fs.dtype());
+  regressor_ = std::make_shared<HintRegressor>(kind, fs.sizes(), ft.sizes(),
+                                               TensorOptions{fs.dtype(), fs.device()});
 }
 
 Tensor FitNetsStage1::loss(const Tensor& x) {

@@ -19,7 +19,8 @@ Tensor fsp_matrix(const Tensor& f1, const Tensor& f2) {
   return bmm(x, transpose(y, 1, 2)) / static_cast<double>(hw);
 }
 
-Tensor fsp_loss(const std::vector<Tensor>& f_s, const std::vector<Tensor>& f_t, bool sum_pairs) {
+Tensor fsp_loss(const std::vector<Tensor>& f_s, const std::vector<Tensor>& f_t,
+                const FspOptions& o) {
   RETORT_CHECK(f_s.size() >= 2 && f_s.size() == f_t.size(), "fsp_loss: student (",
                f_s.size(), " maps) and teacher (", f_t.size(),
                " maps) need the same number L ≥ 2 of feature maps");
@@ -36,7 +37,8 @@ Tensor fsp_loss(const std::vector<Tensor>& f_s, const std::vector<Tensor>& f_t, 
     Tensor pair = mean(d * d);
     total = total.defined() ? total + pair : pair;
   }
-  return sum_pairs ? total : total / static_cast<double>(f_s.size() - 1);
+  if (o.pairs == PairReduction::Sum) return total;
+  return total / static_cast<double>(f_s.size() - 1);
 }
 
 }  // namespace retort::kd

@@ -9,8 +9,8 @@
 // fsp_loss takes the student's and the teacher's lists of L ≥ 2 feature maps, forms the FSP
 // matrix of each consecutive pair (f[l], f[l+1]), l = 0..L−2, and
 //   ℓ_l = mean over N·C1·C2 of (G_s,l − G_t,l)²      (RepDistiller FSP.compute_loss)
-//   loss = mean_l ℓ_l   (sum_pairs = false, default)   or   Σ_l ℓ_l   (sum_pairs = true:
-//   RepDistiller returns the list ℓ and its training script sums it).
+//   loss = Σ_l ℓ_l   (pairs = Sum, default: RepDistiller returns the list ℓ and its
+//   train_student.py sums it)   or   mean_l ℓ_l   (pairs = Mean).
 // Student and teacher FSP matrices must have equal shapes (same N and channel counts at each
 // position). The teacher maps are detached.
 #pragma once
@@ -23,8 +23,12 @@ namespace retort::kd {
 // f1 [N, C1, H1, W1], f2 [N, C2, H2, W2] → [N, C1, C2].
 Tensor fsp_matrix(const Tensor& f1, const Tensor& f2);
 
+enum class PairReduction { Sum, Mean };
+struct FspOptions {
+  PairReduction pairs = PairReduction::Sum;  // how the L − 1 pair losses are combined
+};
 // f_s, f_t: L ≥ 2 maps each, [N, C_l, H_l, W_l]. Scalar.
 Tensor fsp_loss(const std::vector<Tensor>& f_s, const std::vector<Tensor>& f_t,
-                bool sum_pairs = false);
+                const FspOptions& options = {});
 
 }  // namespace retort::kd

@@ -78,8 +78,11 @@ Tensor rkd_loss(const Tensor& f_s, const Tensor& f_t, const RkdOptions& o) {
   return loss_d * o.w_d + loss_a * o.w_a;
 }
 
-Tensor pkt_loss(const Tensor& f_s, const Tensor& f_t, double eps) {
+Tensor pkt_loss(const Tensor& f_s, const Tensor& f_t, const PktOptions& o) {
   check_same_batch("pkt_loss", f_s, f_t);
+  const double eps = o.eps;
+  RETORT_CHECK(std::isfinite(eps) && eps >= 0.0, "pkt_loss: eps must be finite and ≥ 0, got ",
+               eps);
   auto probs = [eps](const Tensor& f) {
     Tensor x = flatten_batch(f);
     Tensor u = x / (sqrt(sum(x * x, {1}, true)) + eps);
@@ -93,10 +96,12 @@ Tensor pkt_loss(const Tensor& f_s, const Tensor& f_t, double eps) {
 
 Tensor cc_loss(const Tensor& f_s, const Tensor& f_t, const CcOptions& o) {
   check_same_batch("cc_loss", f_s, f_t);
-  RETORT_CHECK(o.order >= 0, "cc_loss: Taylor order must be ≥ 0, got ", o.order);
   Tensor s = flatten_batch(f_s);
   Tensor t = flatten_batch(detach(f_t));
   if (o.variant == CcVariant::RepDistiller) {
+    RETORT_CHECK(!o.gamma && !o.order, "cc_loss: the RepDistiller variant has no kernel, so "
+                 "gamma and order do not apply; unset them or choose the TorchDistill or Paper "
+                 "variant");
     RETORT_CHECK(s.sizes() == t.sizes() && s.size(0) >= 2, "cc_loss: student features ",
                  shape_str(f_s.sizes()), " and teacher features ", shape_str(f_t.sizes()),
                  " must have the same shape with N ≥ 2 for the RepDistiller variant");
@@ -104,12 +109,17 @@ Tensor cc_loss(const Tensor& f_s, const Tensor& f_t, const CcOptions& o) {
     const std::int64_t n = s.size(0);
     return mean(sum(narrow(delta, 0, 0, n - 1) * narrow(delta, 0, 1, n - 1), {1}));
   }
+  const double gamma = o.gamma.value_or(0.4);
+  const std::int64_t order = o.order.value_or(2);
+  RETORT_CHECK(std::isfinite(gamma) && gamma > 0.0, "cc_loss: gamma must be finite and > 0, got ",
+               gamma);
+  RETORT_CHECK(order >= 0, "cc_loss: Taylor order must be ≥ 0, got ", order);
   const double n = static_cast<double>(s.size(0));
   if (o.variant == CcVariant::Paper) {
     s = l2_normalize(s, 1);
     t = l2_normalize(t, 1);
   }
-  Tensor diff = cc_matrix(s, o.gamma, o.order) - cc_matrix(t, o.gamma, o.order);
+  Tensor diff = cc_matrix(s, gamma, order) - cc_matrix(t, gamma, order);
   Tensor sq = sum(diff * diff);
   return (o.variant == CcVariant::Paper ? sq : sqrt(sq)) / (n * n);
 }

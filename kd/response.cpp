@@ -29,7 +29,7 @@ Tensor reduce_rows(const Tensor& elem, Reduction r) {
   return sum(elem) / static_cast<double>(elem.size(0));
 }
 
-// mdistiller's pearson for rows of a and b [R, C]: centred cosine with 1e-8 added to the
+// DIST's pearson_correlation for rows of a and b [R, C]: centred cosine with 1e-8 added to the
 // product of norms (not clamped per norm, unlike F::cosine_similarity), giving [R].
 Tensor pearson_rows(const Tensor& a, const Tensor& b) {
   Tensor ac = a - mean(a, {1}, true);
@@ -41,9 +41,10 @@ Tensor pearson_rows(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-Tensor kd_loss(const Tensor& s, const Tensor& t_in, double T, const KdOptions& o) {
+Tensor kd_loss(const Tensor& s, const Tensor& t_in, const KdOptions& o) {
   check_logits("kd_loss", s, t_in);
-  RETORT_CHECK(T > 0.0, "kd_loss: temperature T must be > 0, got ", T);
+  const double T = o.T;
+  check_temperature("kd_loss", T);
   Tensor t = detach(t_in);
   Tensor log_ps = log_softmax(s / T, 1);
   Tensor elem;
@@ -56,11 +57,11 @@ Tensor kd_loss(const Tensor& s, const Tensor& t_in, double T, const KdOptions& o
   return o.scale_T2 ? loss * (T * T) : loss;
 }
 
-Tensor logit_mse(const Tensor& s, const Tensor& t, Reduction reduction) {
+Tensor logit_mse(const Tensor& s, const Tensor& t, const LogitMseOptions& o) {
   check_same_shape("logit_mse", s, t, "logits");
-  RETORT_CHECK(reduction != Reduction::BatchMean,
+  RETORT_CHECK(o.reduction != Reduction::BatchMean,
                "logit_mse: reduction BatchMean is not defined; use Mean, Sum or None");
-  return F::mse_loss(s, detach(t), reduction);
+  return F::mse_loss(s, detach(t), o.reduction);
 }
 
 Tensor dkd_loss(const Tensor& s, const Tensor& t_in, const Tensor& labels, const DkdOptions& o) {
@@ -71,7 +72,7 @@ Tensor dkd_loss(const Tensor& s, const Tensor& t_in, const Tensor& labels, const
                    labels.dtype() == kInt64,
                "dkd_loss: labels ", labels.defined() ? shape_str(labels.sizes()) : "undefined",
                " must be int64 [N] for logits ", shape_str(s.sizes()));
-  RETORT_CHECK(o.T > 0.0, "dkd_loss: temperature T must be > 0, got ", o.T);
+  check_temperature("dkd_loss", o.T);
   const double T = o.T;
   const double n = static_cast<double>(s.size(0));
   Tensor t = detach(t_in);
@@ -96,10 +97,10 @@ Tensor dist_loss(const Tensor& s, const Tensor& t_in, const DistOptions& o) {
   check_logits("dist_loss", s, t_in);
   RETORT_CHECK(s.size(0) >= 2 && s.size(1) >= 2, "dist_loss: logits ", shape_str(s.sizes()),
                " need N ≥ 2 and K ≥ 2 (Pearson correlations over both)");
-  RETORT_CHECK(o.tau > 0.0, "dist_loss: temperature tau must be > 0, got ", o.tau);
-  Tensor y_s = softmax(s / o.tau, 1);
-  Tensor y_t = softmax(detach(t_in) / o.tau, 1);
-  const double tau2 = o.tau * o.tau;
+  check_temperature("dist_loss", o.T);
+  Tensor y_s = softmax(s / o.T, 1);
+  Tensor y_t = softmax(detach(t_in) / o.T, 1);
+  const double tau2 = o.T * o.T;
   Tensor inter = (1.0 - mean(pearson_rows(y_s, y_t))) * tau2;
   Tensor intra = (1.0 - mean(pearson_rows(transpose(y_s, 0, 1), transpose(y_t, 0, 1)))) * tau2;
   return inter * o.beta + intra * o.gamma;

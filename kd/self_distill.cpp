@@ -68,7 +68,7 @@ SelfDistillLoss self_distill_loss(const Tensor& z, const std::vector<Tensor>& q,
   for (std::size_t i = 0; i < q.size(); ++i) {
     check_same_shape("self_distill_loss", q[i], z, "logits (head vs deepest)");
     r.ce.push_back(F::cross_entropy(q[i], y));
-    r.kd.push_back(kd_loss(q[i], teacher, o.T, o.kd));
+    r.kd.push_back(kd_loss(q[i], teacher, {.T = o.T, .scale_T2 = o.scale_T2, .variant = o.variant}));
     r.total = r.total + r.ce.back() * (1.0 - o.alpha) + r.kd.back() * o.alpha;
     Tensor hint;
     if (!h.empty() && h[i].defined() && d.defined()) {
@@ -84,7 +84,7 @@ SelfDistillLoss self_distill_loss(const Tensor& z, const std::vector<Tensor>& q,
 // ---- AuxHead ----------------------------------------------------------------------------
 
 AuxHead::AuxHead(AuxHeadKind k, const std::string& path, const Shape& s, std::int64_t classes,
-                 std::int64_t bottleneck)
+                 std::int64_t bottleneck, const TensorOptions& to)
     : kind(k) {
   RETORT_CHECK(s.size() == 4 || s.size() == 2, "AuxHead: cannot attach a head at '", path,
                "': feature ", shape_str(s), " must be [N, C, H, W] or [N, D]");
@@ -94,11 +94,11 @@ AuxHead::AuxHead(AuxHeadKind k, const std::string& path, const Shape& s, std::in
   feature_dim = s[1];
   if (k == AuxHeadKind::ConvBottleneck) {
     std::int64_t b = bottleneck > 0 ? bottleneck : s[1];
-    conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(s[1], b, 1));
-    conv2 = register_module("conv2", std::make_shared<nn::Conv2d>(b, b, 3, 1, 1));
+    conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(s[1], b, 1, 1, 0, 1, 1, true, to));
+    conv2 = register_module("conv2", std::make_shared<nn::Conv2d>(b, b, 3, 1, 1, 1, 1, true, to));
     feature_dim = b;
   }
-  fc = register_module("fc", std::make_shared<nn::Linear>(feature_dim, classes));
+  fc = register_module("fc", std::make_shared<nn::Linear>(feature_dim, classes, true, to));
 }
 
 std::pair<Tensor, Tensor> AuxHead::features_and_logits(const Tensor& f) {
@@ -148,8 +148,8 @@ SelfDistillNet::SelfDistillNet(std::shared_ptr<nn::Module> bb,
   for (std::size_t i = 0; i < paths.size(); ++i) {
     Shape s = taps_[i].output().sizes();
     std::int64_t b = o.bottleneck_channels > 0 ? o.bottleneck_channels : (has_deep_ ? deep[1] : 0);
-    auto head = std::make_shared<AuxHead>(o.kind, paths[i], s, z.size(1), b);
-    head->to(example.dtype());
+    auto head = std::make_shared<AuxHead>(o.kind, paths[i], s, z.size(1), b,
+                                          TensorOptions{example.dtype(), example.device()});
     heads.push_back(container->register_module(std::to_string(i), head));
     hint_applies.push_back(has_deep_ && head->feature_dim == deep[1]);
     taps_[i].clear();

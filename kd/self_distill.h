@@ -30,10 +30,11 @@
 // The hint applies to head i when h_i and d have the same shape [N, D] (deep_path set).
 // Defaults α = 0.3, T = 3, β = 0.03: those of the BYOT reference training script
 // (loss_coefficient, temperature, feature_loss_coefficient). Differences from that script: it
-// writes the KL term as the soft cross-entropy −Σ p_z log q without T² (use `kd` =
-// {BatchMean, false, SoftCrossEntropy} for that form), its hint is the L2 distance ‖A_i(h_i) − d‖
-// through a learned Linear adaptation A_i and skips the shallowest head, whereas here it is the
-// mean squared error on equal shapes.
+// writes the KL term as the soft cross-entropy −Σ p_z log q without T² (options variant
+// SoftCrossEntropy, scale_T2 false give that form); its hint is torch.dist(A_i(h_i), d), one
+// Frobenius norm over the batch, through a learned Linear adaptation A_i, and leaves out the
+// deepest auxiliary head (its outputs are ordered deepest first and index 1 is skipped), whereas
+// here it is the mean squared error on equal shapes for every head whose shape matches.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -67,10 +68,13 @@ class SnapshotTeacher {
 };
 
 struct SelfDistillOptions {
+  double T = 3.0;      // temperature, > 0
   double alpha = 0.3;  // KL weight α (CE weight 1 − α) of each head
-  double T = 3.0;      // temperature
   double beta = 0.03;  // hint weight β
-  KdOptions kd;        // form of the α term (default T²·KL, batchmean)
+  // Form of the α term, as kd_loss (batchmean): default T²·KL; the BYOT script's form is
+  // variant SoftCrossEntropy with scale_T2 false.
+  KdVariant variant = KdVariant::KL;
+  bool scale_T2 = true;
 };
 
 struct SelfDistillLoss {
@@ -90,8 +94,10 @@ enum class AuxHeadKind { Linear, ConvBottleneck };
 class AuxHead : public nn::Module {
  public:
   // feature_shape: the tapped feature [N, C, H, W] or [N, D]; path is only for error messages.
+  // Created in tensor_options' dtype and device (SelfDistillNet passes its example's).
   AuxHead(AuxHeadKind kind, const std::string& path, const Shape& feature_shape,
-          std::int64_t num_classes, std::int64_t bottleneck_channels = 0);
+          std::int64_t num_classes, std::int64_t bottleneck_channels = 0,
+          const TensorOptions& tensor_options = {});
   // f → (h [N, D], logits [N, K]).
   std::pair<Tensor, Tensor> features_and_logits(const Tensor& f);
   Tensor forward(const Tensor& f) override { return features_and_logits(f).second; }

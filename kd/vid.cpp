@@ -20,21 +20,23 @@ Tensor softplus(const Tensor& x) {
 }
 
 VIDRegressor::VIDRegressor(std::int64_t cs, std::int64_t cm, std::int64_t ct,
-                           double init_pred_var, double eps_)
-    : student_channels(cs), mid_channels(cm), teacher_channels(ct), eps(eps_) {
+                           const VidOptions& o, const TensorOptions& to)
+    : student_channels(cs), mid_channels(cm), teacher_channels(ct), eps(o.eps) {
   RETORT_CHECK(cs > 0 && cm > 0 && ct > 0, "VIDRegressor: channel counts (", cs, ", ", cm, ", ",
                ct, ") must be positive");
-  RETORT_CHECK(init_pred_var > eps_, "VIDRegressor: init_pred_var ", init_pred_var,
-               " must exceed eps ", eps_);
-  auto conv = [](std::int64_t in, std::int64_t out) {
-    return std::make_shared<nn::Conv2d>(in, out, 1, 1, 0, 1, 1, /*bias=*/false);
+  RETORT_CHECK(std::isfinite(o.eps) && o.eps > 0.0 && std::isfinite(o.init_pred_var) &&
+                   o.init_pred_var > o.eps,
+               "VIDRegressor: need 0 < eps < init_pred_var (finite), got eps ", o.eps,
+               " and init_pred_var ", o.init_pred_var);
+  auto conv = [&to](std::int64_t in, std::int64_t out) {
+    return std::make_shared<nn::Conv2d>(in, out, 1, 1, 0, 1, 1, /*bias=*/false, to);
   };
   regressor = register_module(
       "regressor", nn::make_sequential(conv(cs, cm), std::make_shared<nn::ReLU>(), conv(cm, cm),
                                        std::make_shared<nn::ReLU>(), conv(cm, ct)));
   // softplus⁻¹(init_pred_var − eps), so that the initial variance is exactly init_pred_var.
-  const double alpha = std::log(std::exp(init_pred_var - eps_) - 1.0);
-  log_scale = register_parameter("log_scale", full({ct}, alpha));
+  const double alpha = std::log(std::exp(o.init_pred_var - o.eps) - 1.0);
+  log_scale = register_parameter("log_scale", full({ct}, alpha, to.dtype, to.device));
 }
 
 Tensor VIDRegressor::forward(const Tensor& f_s) {

@@ -10,7 +10,8 @@
 // (the negative log-likelihood without its constant 0.5·log 2π, RepDistiller's neg_log_prob).
 // α is initialised to log(exp(init_pred_var − eps) − 1) so that σ² = init_pred_var at start.
 // Defaults init_pred_var = 5, eps = 1e-5 (RepDistiller). The teacher is detached; gradients
-// reach f_s, the regressor weights and α.
+// reach f_s, the regressor weights and α. The regressor and α are created in the dtype and
+// device of the TensorOptions (float32 CPU by default).
 //
 // State-dict keys match RepDistiller's VIDLoss: regressor.{0,2,4}.weight, log_scale.
 #pragma once
@@ -23,10 +24,16 @@
 
 namespace retort::kd {
 
+struct VidOptions {
+  double init_pred_var = 5.0;  // σ² at start, > eps
+  double eps = 1e-5;           // variance floor, > 0
+};
+
 class VIDRegressor : public nn::Module {
  public:
   VIDRegressor(std::int64_t student_channels, std::int64_t mid_channels,
-               std::int64_t teacher_channels, double init_pred_var = 5.0, double eps = 1e-5);
+               std::int64_t teacher_channels, const VidOptions& options = {},
+               const TensorOptions& tensor_options = {});
 
   // f_s [N, C_s, H, W] → μ [N, C_t, H, W].
   Tensor forward(const Tensor& f_s) override;

@@ -118,7 +118,7 @@ Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& s
     if (n == "ce") {
       add(l, [](const kd::Context& c) { return F::cross_entropy(c.student_logits, c.targets); });
     } else if (n == "kd") {
-      add(l, [](const kd::Context& c) { return kd::kd_loss(c.student_logits, c.teacher_logits, 4.0); });
+      add(l, [](const kd::Context& c) { return kd::kd_loss(c.student_logits, c.teacher_logits, {.T = 4}); });
     } else if (n == "dkd") {
       add(l, [](const kd::Context& c) { return kd::dkd_loss(c.student_logits, c.teacher_logits, c.targets); });
       o.terms.back().schedule = kd::linear_warmup(std::max<std::int64_t>(1, setup.total_steps / 12));
@@ -141,7 +141,7 @@ Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& s
       add(l, [vid](const kd::Context& c) { return kd::vid_loss(*vid, c.student(kMapS), c.teacher(kMapT)); },
           {kMapS}, {kMapT});
     } else if (n == "cosine") {
-      add(l, [](const kd::Context& c) { return kd::cosine_loss(c.student(kMapS), c.teacher(kMapT), 2); }, {kMapS},
+      add(l, [](const kd::Context& c) { return kd::cosine_loss(c.student(kMapS), c.teacher(kMapT), {.pool = 2}); }, {kMapS},
           {kMapT});
     } else if (n == "sp") {
       add(l, [](const kd::Context& c) { return kd::sp_loss(c.student(kMapS), c.teacher(kMapT)); }, {kMapS}, {kMapT});
@@ -157,7 +157,7 @@ Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& s
       add(l,
           [c1, c2](const kd::Context& c) {
             return kd::fsp_loss({(*c1)(c.student(kFspS)), (*c2)(c.student(kMapS))},
-                                {c.teacher(kFspT), c.teacher(kMapT)}, /*sum_pairs=*/true);
+                                {c.teacher(kFspT), c.teacher(kMapT)});
           },
           {kFspS, kMapS}, {kFspT, kMapT});
     } else if (n == "cc") {
@@ -166,11 +166,12 @@ Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& s
       o.modules.push_back(et);
       add(l,
           [es, et](const kd::Context& c) {
-            return kd::cc_loss((*es)(c.student(kVec)), (*et)(c.teacher(kVec)), {.variant = kd::CcVariant::RepDistiller});
+            return kd::cc_loss((*es)(c.student(kVec)), (*et)(c.teacher(kVec)));
           },
           {kVec}, {kVec});
     } else if (n == "crd") {
-      auto crd = std::make_shared<kd::CRD>(256, 512, setup.n_data, 128, setup.crd_k, 0.07, 0.5, setup.seed);
+      auto crd = std::make_shared<kd::CRD>(256, 512, setup.train_labels,
+                                           kd::CrdOptions{.nce_k = setup.crd_k, .seed = setup.seed});
       auto idx = std::make_shared<Tensor>();
       o.modules.push_back(crd);
       o.on_batch = [idx](const data::Batch& b) { *idx = b.indices; };

@@ -10,22 +10,23 @@
 //         (the input of the last conv stage), paired with the map taps
 // Losses and what they compare (weights in loss_table()):
 //   ce      cross_entropy(s, y)
-//   kd      kd_loss(s, t, T = 4)                       dkd   dkd_loss(s, t, y) (α 1, β 8, T 4),
+//   kd      kd_loss(s, t, {.T = 4})                     dkd   dkd_loss(s, t, y) (α 1, β 8, T 4),
 //   dist    dist_loss(s, t) (β = γ = τ = 1)                  weight warmed up linearly over the
 //   mse     logit_mse(s, t)                                  first 1/12 of the steps (mdistiller:
 //                                                            20 of 240 epochs)
 //   fitnet  hint_loss(Conv1x1 16→32, map_s, map_t)     at    at_loss(map_s, map_t) (p 2, mean)
 //   nst     nst_loss(map_s, map_t)                     vid   vid_loss(VIDRegressor(16, 32, 32), ...)
-//   cosine  cosine_loss(map_s, map_t, pool 2) (1024 vs 2048/2, the PyTorch tutorial's shapes)
+//   cosine  cosine_loss(map_s, map_t, {.pool = 2}) (1024 vs 2048/2, the PyTorch tutorial's shapes)
 //   sp      sp_loss(map_s, map_t)                      rkd   rkd_loss(vec_s, vec_t) (25, 50)
 //   pkt     pkt_loss(vec_s, vec_t)
-//   fsp     fsp_loss({c1(fsp_s), c2(map_s)}, {fsp_t, map_t}, summed over the pair list) with
+//   fsp     fsp_loss({c1(fsp_s), c2(map_s)}, {fsp_t, map_t}) (summed over the pairs) with
 //           learnable Conv1x1 connectors c1: 16→64, c2: 16→32 on the student side (the seed nets'
 //           channel counts differ; RepDistiller requires equal ones)
-//   cc      cc_loss(E_s(vec_s), E_t(vec_t), RepDistiller variant), E_s = Linear(256→128),
+//   cc      cc_loss(E_s(vec_s), E_t(vec_t)) (RepDistiller variant, the default), E_s = Linear(256→128),
 //           E_t = Linear(512→128) (RepDistiller's LinearEmbed pair; E_t stays at its random
 //           initialisation here because the kd losses detach the teacher argument)
-//   crd     CRD(256, 512, n_data, feat 128, K = crd_k, τ 0.07, m 0.5) on vec_s, vec_t, indices
+//   crd     CRD(256, 512, train labels, feat 128, K = crd_k, T 0.07, m 0.5) on vec_s, vec_t, indices,
+//           negatives from the other classes (RepDistiller's sampler, mode 'exact')
 // Extra modules (regressors, connectors, embeddings) are trained with the student.
 #pragma once
 #include <cstdint>
@@ -61,7 +62,7 @@ std::string describe(const std::vector<WeightedLoss>& losses);
 std::string run_name(const std::vector<WeightedLoss>& losses);
 
 struct Setup {
-  std::int64_t n_data = 0;       // training images (CRD's memory banks)
+  Tensor train_labels;           // int64 [n_data] (CRD's memory banks and class-aware negatives)
   std::int64_t total_steps = 1;  // batches of the whole run (DKD's warm-up)
   std::int64_t crd_k = 4096;     // CRD negatives per sample
   std::uint64_t seed = 42;       // CRD's sampling generator

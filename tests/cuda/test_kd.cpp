@@ -73,9 +73,9 @@ TEST_CASE("response-based KD losses agree on cuda and cpu", "[cuda][kd]") {
   RETORT_REQUIRE_GPU();
   Tensor s = leaf({16, 10}, 1), t = leaf({16, 10}, 2, false);
   Tensor y = from_vector(std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5}, {16});
-  same_on_cuda("kd T=4", [](auto& v) { return kd_loss(v[0], v[1], 4.0); }, {s, t});
+  same_on_cuda("kd T=4", [](auto& v) { return kd_loss(v[0], v[1], {.T = 4.0}); }, {s, t});
   same_on_cuda("kd soft-CE", [](auto& v) {
-    return kd_loss(v[0], v[1], 2.0, KdOptions{Reduction::BatchMean, true, KdVariant::SoftCrossEntropy});
+    return kd_loss(v[0], v[1], {.T = 2.0, .variant = KdVariant::SoftCrossEntropy});
   }, {s, t});
   same_on_cuda("logit mse", [](auto& v) { return logit_mse(v[0], v[1]); }, {s, t});
   same_on_cuda("dkd", [](auto& v) { return dkd_loss(v[0], v[1], v[2]); }, {s, t, y});
@@ -90,7 +90,7 @@ TEST_CASE("relation-based KD losses agree on cuda and cpu", "[cuda][kd]") {
   same_on_cuda("pkt", [](auto& v) { return pkt_loss(v[0], v[1]); }, {fs, ft});
   same_on_cuda("cc", [](auto& v) { return cc_loss(v[0], v[1]); }, {fs, ft_same});
   same_on_cuda("cc repdistiller", [](auto& v) {
-    return cc_loss(v[0], v[1], CcOptions{0.4, 2, CcVariant::RepDistiller});
+    return cc_loss(v[0], v[1]);
   }, {fs, ft_same});
 }
 
@@ -99,14 +99,14 @@ TEST_CASE("feature-based KD losses agree on cuda and cpu", "[cuda][kd]") {
   Tensor fs = leaf({4, 6, 8, 8}, 6), ft = leaf({4, 10, 4, 4}, 7, false);
   same_on_cuda("at", [](auto& v) { return at_loss(v[0], v[1]); }, {fs, ft});
   same_on_cuda("at batch-sum", [](auto& v) {
-    return at_loss(v[0], v[1], AtOptions{2.0, AtReduction::BatchSum});
+    return at_loss(v[0], v[1], {.variant = AtVariant::Paper});
   }, {fs, ft});
   Tensor ft8 = leaf({4, 10, 8, 8}, 8, false);
   same_on_cuda("nst", [](auto& v) { return nst_loss(v[0], v[1]); }, {fs, ft8});
   same_on_cuda("fsp", [](auto& v) {
     return fsp_loss({v[0], v[0] * 2.0}, {v[1], v[1] * 0.5});
   }, {fs, leaf({4, 6, 8, 8}, 9, false)});
-  same_on_cuda("cosine", [](auto& v) { return cosine_loss(v[0], v[1], 2); },
+  same_on_cuda("cosine", [](auto& v) { return cosine_loss(v[0], v[1], {.pool = 2}); },
                {leaf({4, 12}, 10), leaf({4, 24}, 11, false)});
 }
 
@@ -140,7 +140,8 @@ TEST_CASE("KD losses with parameters agree on cuda and cpu, parameter gradients 
 TEST_CASE("CRD on cuda matches the cpu for the same memory banks and negatives", "[cuda][kd]") {
   RETORT_REQUIRE_GPU();
   const std::int64_t n_data = 64, k = 8;
-  CRD cc(12, 20, n_data, 16, k, 0.07, 0.5, 3), cg(12, 20, n_data, 16, k, 0.07, 0.5, 3);
+  const CrdOptions o{.feat_dim = 16, .nce_k = k, .negatives = CrdNegatives::Uniform, .seed = 3};
+  CRD cc(12, 20, n_data, o), cg(12, 20, n_data, o);
   cc.to(kFloat64);
   cg.to(kFloat64);
   cg.load_state_dict(as_map(cc.state_dict()));

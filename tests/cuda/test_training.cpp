@@ -122,7 +122,7 @@ TEST_CASE("the seed KD step runs on cuda with a frozen teacher", "[cuda][kd]") {
   student->to(kCuda);
   kd::Distiller d(student, teacher);
   d.add_term({"ce", 0.75, [](const kd::Context& c) { return F::cross_entropy(c.student_logits, c.targets); }});
-  d.add_term({"kd", 0.25, [](const kd::Context& c) { return kd::kd_loss(c.student_logits, c.teacher_logits, 2.0); }});
+  d.add_term({"kd", 0.25, [](const kd::Context& c) { return kd::kd_loss(c.student_logits, c.teacher_logits, {.T = 2.0}); }});
   optim::Adam opt(student->parameters(), {.lr = 1e-3});
   Tensor x = random_tensor({32, 3, 32, 32}, kFloat32, 5).to(kCuda);
   Tensor y = randint(0, 10, {32}).to(kCuda);

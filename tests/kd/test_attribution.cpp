@@ -37,7 +37,7 @@ Setup make() {
   Tensor y = from_vector(std::vector<std::int64_t>{0, 1, 2, 2, 1, 0}, {6});
   Tensor logits = (*s.net)(x);
   s.ce = F::cross_entropy(logits, y);
-  s.kd = kd::kd_loss(logits, t, 4.0);
+  s.kd = kd::kd_loss(logits, t, {.T = 4.0});
   return s;
 }
 

@@ -113,7 +113,8 @@ TEST_CASE("cost: Distiller::term_costs rows and the printed table", "[kd]") {
               [](const kd::Context& c) {
                 return kd::cost::kd(c.student_logits.size(0), c.student_logits.size(1), 8);
               }});
-  auto crd = std::make_shared<kd::CRD>(8, 8, 40, 16, 10, 0.07, 0.5, 1);
+  auto crd = std::make_shared<kd::CRD>(
+      8, 8, 40, kd::CrdOptions{.feat_dim = 16, .nce_k = 10, .negatives = kd::CrdNegatives::Uniform, .seed = 1});
   crd->to(kFloat64);
   Tensor idx = from_vector(std::vector<std::int64_t>{0, 1, 2, 3, 4, 5}, {6});
   d.add_term(

@@ -39,7 +39,7 @@ kd::Term ce_term() {
   return {"ce", 1.0, [](const kd::Context& c) { return F::cross_entropy(c.student_logits, c.targets); }};
 }
 kd::Term kd_term(double w) {
-  return {"kd", w, [](const kd::Context& c) { return kd::kd_loss(c.student_logits, c.teacher_logits, 2.0); }};
+  return {"kd", w, [](const kd::Context& c) { return kd::kd_loss(c.student_logits, c.teacher_logits, {.T = 2.0}); }};
 }
 
 }  // namespace
@@ -72,7 +72,7 @@ TEST_CASE("Distiller total and student gradients equal the hand-computed loss", 
     tl = (*t)(x);
   }
   Tensor sl = (*s)(x);
-  Tensor ce = F::cross_entropy(sl, y), k = kd::kd_loss(sl, tl, 2.0);
+  Tensor ce = F::cross_entropy(sl, y), k = kd::kd_loss(sl, tl, {.T = 2.0});
   Tensor manual = ce + k * 0.7;
   manual.backward();
   REQUIRE(r.names == std::vector<std::string>{"ce", "kd"});
@@ -92,7 +92,8 @@ TEST_CASE("Distiller applies per-step weight schedules (DKD warm-up)", "[kd]") {
               [](const kd::Context& c) { return kd::dkd_loss(c.student_logits, c.teacher_logits, c.targets); },
               kd::linear_warmup(4)});
   Tensor x = random_tensor({5, 4}, kFloat64, 2), y = labels();
-  std::vector<double> expect{0.0, 0.5, 1.0, 1.5, 2.0, 2.0};
+  // mdistiller's min(epoch / warmup, 1) with epochs from 1: 1/4 of the weight at the first step.
+  std::vector<double> expect{0.5, 1.0, 1.5, 2.0, 2.0, 2.0};
   for (std::size_t i = 0; i < expect.size(); ++i) {
     auto r = d.step(x, y);
     REQUIRE(r.step == static_cast<std::int64_t>(i));
@@ -100,7 +101,7 @@ TEST_CASE("Distiller applies per-step weight schedules (DKD warm-up)", "[kd]") {
     REQUIRE(r.total_value() == Approx(r.values[0] + expect[i] * r.values[1]).epsilon(1e-12));
   }
   d.set_step(1);
-  REQUIRE(d.step(x, y).weights[1] == Approx(0.5));
+  REQUIRE(d.step(x, y).weights[1] == Approx(1.0));
   REQUIRE_THROWS_WITH(kd::linear_warmup(0), Catch::Contains("linear_warmup"));
 }
 
@@ -181,7 +182,7 @@ TEST_CASE("Distiller sums per-teacher terms with normalised weights, cached or n
   auto s = mlp(6), t1 = mlp(8), t2 = mlp(5);
   kd::Distiller d(s, {t1, t2}, {1.0, 3.0});
   d.add_term({"kd_each", 1.0, [](const kd::Context& c) {
-                return kd::sum_over_teachers(c, [&](const Tensor& t) { return kd::kd_loss(c.student_logits, t, 2.0); });
+                return kd::sum_over_teachers(c, [&](const Tensor& t) { return kd::kd_loss(c.student_logits, t, {.T = 2.0}); });
               }});
   d.enable_teacher_cache();
   Tensor x = random_tensor({5, 4}, kFloat64, 7), y = labels();
@@ -191,13 +192,13 @@ TEST_CASE("Distiller sums per-teacher terms with normalised weights, cached or n
   {
     NoGradGuard g;
     Tensor z = (*s)(x);
-    l1 = kd::kd_loss(z, (*t1)(x), 2.0);
-    l2 = kd::kd_loss(z, (*t2)(x), 2.0);
+    l1 = kd::kd_loss(z, (*t1)(x), {.T = 2.0});
+    l2 = kd::kd_loss(z, (*t2)(x), {.T = 2.0});
   }
   const double expect = 0.25 * l1.item<double>() + 0.75 * l2.item<double>();
   REQUIRE(r1.values[0] == Approx(expect).epsilon(1e-13));
   // Not the same as KD against the averaged logits (KL is not linear in the teacher's logits).
-  double averaged = kd::kd_loss(r1.student_logits, r1.teacher_logits, 2.0).item<double>();
+  double averaged = kd::kd_loss(r1.student_logits, r1.teacher_logits, {.T = 2.0}).item<double>();
   REQUIRE(std::abs(averaged - expect) > 1e-6);
   // The second step reads every teacher's rows from the cache: same values, bit for bit.
   auto r2 = d.step(x, y, idx);
@@ -215,7 +216,7 @@ TEST_CASE("Distiller sums per-teacher terms with normalised weights, cached or n
     l1 = (*t1)(x);
     l2 = (*t2)(x);
   }
-  (kd::kd_loss(z, l1, 2.0) * 0.25 + kd::kd_loss(z, l2, 2.0) * 0.75).backward();
+  (kd::kd_loss(z, l1, {.T = 2.0}) * 0.25 + kd::kd_loss(z, l2, {.T = 2.0}) * 0.75).backward();
   auto ps = s->parameters();
   for (std::size_t i = 0; i < ps.size(); ++i) REQUIRE_ALLCLOSE(g_distiller[i], ps[i].grad(), 1e-13, 1e-11);
   kd::Context empty;

@@ -68,7 +68,7 @@ TEST_CASE("DML: loss_i equals the hand-composed formula", "[kd]") {
   for (auto [w, T] : {std::pair{1.0, 1.0}, std::pair{0.5, 3.0}}) {
     for (int i = 0; i < 3; ++i) {
       auto [ce, kl] = hand_loss(zv, yv, i, 5, 4, T);
-      kd::MutualLoss l = kd::mutual_loss(z, static_cast<std::size_t>(i), labels5(), {w, T});
+      kd::MutualLoss l = kd::mutual_loss(z, static_cast<std::size_t>(i), labels5(), {.T = T, .w = w});
       INFO("i = " << i << ", w = " << w << ", T = " << T);
       REQUIRE(l.ce.item<double>() == Approx(ce).epsilon(1e-12));
       REQUIRE(l.kl.item<double>() == Approx(kl).epsilon(1e-12));
@@ -104,7 +104,7 @@ TEST_CASE("DML: gradcheck of the composed loss with respect to the student's log
   Tensor z1 = testing::grad_leaf({5, 4}, 8, false);
   Tensor z2 = testing::grad_leaf({5, 4}, 9, false);
   for (auto [w, T] : {std::pair{1.0, 1.0}, std::pair{2.0, 4.0}}) {
-    kd::MutualOptions o{w, T};
+    kd::MutualOptions o{.T = T, .w = w};
     GradcheckFn fn = [o](const std::vector<Tensor>& xs) {
       return kd::mutual_loss(xs, 0, labels5(), o).total;
     };

@@ -44,11 +44,11 @@ TEST_CASE("feature losses match the PyTorch references", "[kd]") {
   testing::check_kd_case(fx(), "at_pool_student", [&](const Tensor& x) { return at_loss(x, fsmall); }, fs);
   testing::check_kd_case(fx(), "at_pool_teacher", [&](const Tensor& x) { return at_loss(x, fs); }, fsmall);
   testing::check_kd_case(fx(), "at_paper_p4", [&](const Tensor& x) {
-    return at_loss(x, ft, AtOptions{4.0, AtReduction::BatchSum});
+    return at_loss(x, ft, {.p = 4.0, .variant = AtVariant::Paper});
   }, fs);
   testing::check_kd_case(fx(), "nst_same", [&](const Tensor& x) { return nst_loss(x, ft); }, fs);
   testing::check_kd_case(fx(), "nst_pool_student", [&](const Tensor& x) { return nst_loss(x, fsmall); }, fs);
-  testing::check_kd_case(fx(), "nst_partial", [&](const Tensor& x) { return nst_loss(x, fsmall, false); },
+  testing::check_kd_case(fx(), "nst_partial", [&](const Tensor& x) { return nst_loss(x, fsmall, {.full_loss = false}); },
                          fs);
 }
 
@@ -80,11 +80,11 @@ TEST_CASE("feature losses: gradcheck for every option", "[kd]") {
   Tensor t_small = random_tensor({2, 2, 3, 3}, kFloat64, 3);
   Tensor t_big = random_tensor({2, 2, 6, 6}, kFloat64, 4);
   for (const Tensor& t : {t_same, t_small, t_big}) {
-    for (AtOptions o : {AtOptions{}, AtOptions{4.0, AtReduction::BatchSum}})
+    for (AtOptions o : {AtOptions{}, AtOptions{.p = 4.0, .variant = AtVariant::Paper}})
       REQUIRE_GRADCHECK([&](const std::vector<Tensor>& x) { return at_loss(x[0], t, o); },
                         std::vector<Tensor>{s});
     for (bool full : {true, false})
-      REQUIRE_GRADCHECK([&](const std::vector<Tensor>& x) { return nst_loss(x[0], t, full); },
+      REQUIRE_GRADCHECK([&](const std::vector<Tensor>& x) { return nst_loss(x[0], t, {full}); },
                         std::vector<Tensor>{s});
   }
   for (HintKind k : {HintKind::Conv1x1, HintKind::Conv3x3, HintKind::Linear}) {

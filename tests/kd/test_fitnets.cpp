@@ -100,7 +100,7 @@ TEST_CASE("FitNets stage 1 trains the layers up to the guided one only", "[kd]")
   d.add_term({"ce", 1.0,
               [](const kd::Context& c) { return F::cross_entropy(c.student_logits, c.targets); }});
   d.add_term({"kd", 1.0, [](const kd::Context& c) {
-                return kd::kd_loss(c.student_logits, c.teacher_logits, 4.0);
+                return kd::kd_loss(c.student_logits, c.teacher_logits, {.T = 4.0});
               }});
   optim::SGD opt2(s->parameters(), {.lr = 0.05});
   auto mid = snapshot(*s);

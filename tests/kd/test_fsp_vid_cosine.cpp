@@ -46,10 +46,10 @@ TEST_CASE("fsp: matrix and loss match RepDistiller", "[kd]") {
   REQUIRE(g.sizes() == Shape{3, 2, 3});
   REQUIRE_ALLCLOSE(g, f.t("g_s01"), 1e-12, 1e-10);
   testing::check_kd_case(f, "fsp_mean_d_s0", [&](const Tensor& x) {
-    return fsp_loss({x, s1, s2}, t);
+    return fsp_loss({x, s1, s2}, t, {.pairs = PairReduction::Mean});
   }, s0);
   testing::check_kd_case(f, "fsp_sum_d_s1", [&](const Tensor& x) {
-    return fsp_loss({s0, x, s2}, t, true);
+    return fsp_loss({s0, x, s2}, t);
   }, s1);
 }
 
@@ -60,12 +60,15 @@ TEST_CASE("fsp: gradcheck, zero at student == teacher, detached teacher, errors"
   std::vector<Tensor> t{random_tensor({2, 3, 4, 4}, kFloat64, 4),
                         random_tensor({2, 2, 4, 4}, kFloat64, 5),
                         random_tensor({2, 4, 2, 2}, kFloat64, 6)};
-  for (bool sum_pairs : {false, true})
-    REQUIRE_GRADCHECK([&](const std::vector<Tensor>& x) { return fsp_loss(x, t, sum_pairs); },
+  for (PairReduction pairs : {PairReduction::Sum, PairReduction::Mean})
+    REQUIRE_GRADCHECK([&](const std::vector<Tensor>& x) { return fsp_loss(x, t, {pairs}); },
                       (std::vector<Tensor>{a, b, c}));
   REQUIRE_GRADCHECK([](const std::vector<Tensor>& x) { return fsp_matrix(x[0], x[1]); },
                     (std::vector<Tensor>{b, a}));
   REQUIRE(fsp_loss({a, b, c}, {a, b, c}).item<double>() == 0.0);
+  // The default sums the pair losses, as RepDistiller's training script does.
+  const double sum = fsp_loss({a, b, c}, t).item<double>();
+  REQUIRE(sum == Approx(2.0 * fsp_loss({a, b, c}, t, {PairReduction::Mean}).item<double>()));
   testing::check_teacher_detached([&](auto& s, auto& tt) { return fsp_loss({s, b}, {tt, b}); },
                                   a, t[0]);
   testing::check_teacher_detached([&](auto& s, auto& tt) { return fsp_loss({a, s}, {t[0], tt}); },
@@ -143,7 +146,7 @@ TEST_CASE("cosine: matches the PyTorch tutorial's CosineEmbeddingLoss", "[kd]") 
   testing::check_kd_case(f, "cos_pool2", [&](const Tensor& x) { return cosine_loss(x, ft); }, fs);
   testing::check_kd_case(f, "cos_pool2_odd", [&](const Tensor& x) { return cosine_loss(x, odd); },
                          fs);
-  testing::check_kd_case(f, "cos_pool1", [&](const Tensor& x) { return cosine_loss(x, vs, 1); },
+  testing::check_kd_case(f, "cos_pool1", [&](const Tensor& x) { return cosine_loss(x, vs, {.pool = 1}); },
                          fs);
   testing::check_kd_case(f, "cos_maps", [&](const Tensor& x) { return cosine_loss(x, f.t("mt")); },
                          f.t("ms"));
@@ -153,14 +156,14 @@ TEST_CASE("cosine: gradcheck, zero at aligned features, detached teacher, errors
   Tensor s = random_tensor({3, 6}, kFloat64, 21).set_requires_grad(true);
   for (std::int64_t k : {1, 2, 3}) {
     Tensor t = random_tensor({3, 6 * k + (k > 1 ? 1 : 0)}, kFloat64, 22);
-    REQUIRE_GRADCHECK([&](const std::vector<Tensor>& v) { return cosine_loss(v[0], t, k); },
+    REQUIRE_GRADCHECK([&](const std::vector<Tensor>& v) { return cosine_loss(v[0], t, {.pool = k}); },
                       std::vector<Tensor>{s});
   }
   // Teacher = the student with each feature repeated twice: its pairs average back to s. The
   // 1e-12 EPS inside each squared norm (as ATen) leaves 1 − cos ≈ 1e-12/‖s‖², not exactly 0.
   Tensor rep = reshape(expand(unsqueeze(s, 2), {3, 6, 2}), {3, 12});
   REQUIRE(cosine_loss(s, rep).item<double>() == Approx(0.0).margin(1e-11));
-  REQUIRE(cosine_loss(s, s * 3.0, 1).item<double>() == Approx(0.0).margin(1e-11));
+  REQUIRE(cosine_loss(s, s * 3.0, {.pool = 1}).item<double>() == Approx(0.0).margin(1e-11));
   testing::check_teacher_detached([](auto& a, auto& b) { return cosine_loss(a, b); }, s,
                                   random_tensor({3, 12}, kFloat64, 23));
   REQUIRE_THROWS_WITH(cosine_loss(s, zeros({3, 10}, kFloat64)),

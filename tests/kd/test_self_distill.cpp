@@ -82,7 +82,7 @@ TEST_CASE("SnapshotTeacher: equal after refresh, differs after a step, frozen", 
   // As the Distiller's teacher: no gradient, and refresh(d) drops the stale cached logits.
   kd::Distiller d(student, teacher);
   d.add_term({"kd", 1.0, [](const kd::Context& c) {
-                return kd::kd_loss(c.student_logits, c.teacher_logits, 2.0);
+                return kd::kd_loss(c.student_logits, c.teacher_logits, {.T = 2.0});
               }});
   d.enable_teacher_cache();
   student->train();
@@ -168,7 +168,7 @@ TEST_CASE("SelfDistillNet: gradcheck through the heads (float64)", "[kd]") {
     Tensor z = testing::grad_leaf({3, 3}, 4, false), d = testing::grad_leaf({3, 4, 4, 4}, 5, false);
     std::vector<Tensor> inputs{testing::grad_leaf({3, 4, 4, 4}, 6),
                                testing::grad_leaf({3, 5, 4, 4}, 7)};
-    kd::SelfDistillOptions o{0.4, 2.0, 0.5};
+    kd::SelfDistillOptions o{.T = 2.0, .alpha = 0.4, .beta = 0.5};
     GradcheckFn fn = [&](const std::vector<Tensor>& f) {
       return sd.loss(sd.heads_forward(z, f, d), y, o).total;
     };

@@ -207,8 +207,9 @@ def align(f_s, f_t):
 
 def at(f_s, f_t, p=2, paper=False):
     f_s, f_t = align(f_s, f_t)
-    d = (at_map(f_s, p) - at_map(f_t, p)).pow(2)
-    return d.sum() / f_s.shape[0] if paper else d.mean()
+    d = at_map(f_s, p) - at_map(f_t, p)
+    # paper: torchdistill ATLoss(mode='paper'), the per-sample L2 norm averaged over the batch
+    return torch.norm(d, dim=1).sum() / f_s.shape[0] if paper else d.pow(2).mean()
 
 
 def poly_kernel(a, b):

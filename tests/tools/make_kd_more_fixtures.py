@@ -219,6 +219,9 @@ def crd():
     w = Writer("crd.txt")
     g = torch.Generator().manual_seed(43)
     n_data, K, feat, s_dim, t_dim, N, T, mom = 20, 4, 8, 6, 5, 3, 0.07, 0.5
+    # RepDistiller's params buffer is float32 (torch.tensor of Python floats), so its forward
+    # runs with T = float32(0.07) as read back by params[1].item().
+    T = torch.tensor(T, dtype=torch.float32).item()
     stdv = 1. / math.sqrt(feat / 3)
     mem1 = torch.rand(n_data, feat, generator=g) * 2 * stdv - stdv
     mem2 = torch.rand(n_data, feat, generator=g) * 2 * stdv - stdv
