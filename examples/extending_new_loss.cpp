@@ -17,7 +17,11 @@ using namespace retort;
 
 // Jensen–Shannon distillation: p = softmax(s/T), q = softmax(t/T), m = (p + q)/2,
 //   loss = T²·Σ_n ½(KL(p‖m) + KL(q‖m)) / N.   s, t [N, K]; the teacher t is detached.
-Tensor js_loss(const Tensor& s, const Tensor& t, double T = 4.0) {
+struct JsOptions {
+  double T = 4.0;  // temperature first, as every loss of kd/
+};
+Tensor js_loss(const Tensor& s, const Tensor& t, const JsOptions& o = {}) {
+  const double T = o.T;
   Tensor p = softmax(s / T, 1), q = softmax(detach(t) / T, 1);
   Tensor log_m = log((p + q) * 0.5);
   Tensor kl_pm = sum(p * (log_softmax(s / T, 1) - log_m));

@@ -4,11 +4,14 @@
 //   kd_zoo --loss ce:0.75,kd:0.25    explicit weights
 //   kd_zoo --loss ce,at:1000         CE + attention transfer
 //   kd_zoo --loss all                every loss in turn (CE + that loss), one table
+//   kd_zoo --loss all --costs        what each loss costs per batch (kd/cost.h), no training
 // The teacher is trained once (or loaded) and shared by every run. Its logits and tapped
 // features are computed once for the whole training set and cached (exact: no augmentation
 // here); a tap whose cache would pass 2 GiB is computed by a teacher forward per batch instead.
 // Every run starts from the same seed and sees the same batches. See zoo/losses.h for the taps.
+#include <algorithm>
 #include <cstdio>
+#include <iostream>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -34,6 +37,7 @@ struct Args {
   std::int64_t train_limit = -1, test_limit = -1, batch = 128, crd_k = 4096;
   double lr = 1e-3;
   std::uint64_t seed = 42;
+  bool costs = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -41,12 +45,14 @@ struct Args {
                "kd_zoo: %s\n"
                "usage: kd_zoo [--loss SPEC|all] [--data DIR] [--epochs E] [--teacher-epochs E] [--load-teacher F]\n"
                "              [--save-teacher F] [--train-limit N] [--test-limit N] [--batch B] [--lr LR] [--seed S]\n"
-               "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N]\n"
+               "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
                "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
                "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
                "loss in turn as CE + that loss. Defaults: --loss kd, students 10 epochs, teacher 5, Adam lr\n"
                "1e-3, batch 128, --crd-k 4096 (RepDistiller: 16384; CPU-sized here). --csv: the results table\n"
-               "(default OUT/zoo.csv); per-epoch rows go to OUT/metrics.csv.\n%s",
+               "(default OUT/zoo.csv); per-epoch rows go to OUT/metrics.csv. --costs: no training; each loss's\n"
+               "analytic FLOPs/bytes (where kd/cost.h has a model) and measured forward/backward time and\n"
+               "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n%s",
                why.c_str(), zoo::loss_help().c_str());
   std::exit(why == "help" ? 0 : 2);
 }
@@ -66,6 +72,7 @@ Args parse(int argc, char** argv) {
     f.value(flag, *field);
   f.value("--lr", a.lr);
   f.value("--seed", a.seed);
+  f.set("--costs", a.costs);
   f.parse(argc, argv);
   if (a.epochs < 1 || a.teacher_epochs < 0 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.crd_k < 1)
     usage("a value is out of range");
@@ -90,6 +97,33 @@ std::vector<std::string> cacheable(nn::Module& teacher, std::vector<std::string>
   return keep;
 }
 
+// --costs: Distiller::term_costs of every run's terms for one batch (the cost depends on the
+// shapes only, so random images and untrained nets serve); CE is listed once.
+void print_costs(const Args& a, const std::vector<std::vector<zoo::WeightedLoss>>& runs) {
+  manual_seed(a.seed);
+  auto teacher = std::make_shared<nn::TeacherNet>();
+  const std::int64_t n = 50000;  // CIFAR-10's training set (CRD's memory banks)
+  const zoo::Setup setup{randint(0, 10, {n}), 1, a.crd_k, a.seed};
+  data::Batch b{randn({a.batch, 3, 32, 32}), randint(0, 10, {a.batch}), narrow(randperm(n), 0, 0, a.batch)};
+  const std::vector<std::int64_t> indices = b.indices.contiguous().to_vector<std::int64_t>();
+  std::vector<kd::TermCost> rows;
+  for (const auto& r : runs) {
+    auto student = std::make_shared<nn::StudentNet>();
+    Objective obj = zoo::make_objective(r, setup);
+    kd::Distiller d(student, teacher);
+    for (const auto& p : obj.student_taps) d.add_student_tap(p);
+    for (const auto& p : obj.teacher_taps) d.add_teacher_tap(p);
+    for (auto& t : obj.terms) d.add_term(t);
+    if (obj.on_batch) obj.on_batch(b);
+    for (const auto& row : d.term_costs(b.inputs, b.targets, indices, 3))
+      if (row.name != "ce" || std::none_of(rows.begin(), rows.end(), [](auto& x) { return x.name == "ce"; }))
+        rows.push_back(row);
+  }
+  std::printf("kd_zoo --costs: batch %lld, StudentNet <- TeacherNet, %d threads (fastest of 3)\n",
+              static_cast<long long>(a.batch), a.threads);
+  kd::print_term_costs(std::cout, rows);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +135,10 @@ int main(int argc, char** argv) {
     else
       runs.push_back(zoo::parse_losses(a.loss));
     set_num_threads(a.threads);
+    if (a.costs) {
+      print_costs(a, runs);
+      return 0;
+    }
     std::filesystem::create_directories(a.out);
     CifarData d = load_data({a.data, a.train_limit, a.test_limit, parse_device(a.device)});
     auto loader = make_loader(d, a.batch, a.seed, /*augment=*/false);

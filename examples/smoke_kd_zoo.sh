@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest: kd_zoo end to end on a few hundred CIFAR-10 images (1 epoch per run): every loss of
+# ctest: kd_zoo --costs (every loss's cost row), then kd_zoo end to end on a few hundred CIFAR-10 images (1 epoch per run): every loss of
 # `--loss all` trains and reports a numeric accuracy in [0, 100], the CSVs have their rows, a
 # weighted spec runs from the saved teacher, and a bad spec is refused. Uses the CIFAR-10 copy
 # prepared into the build tree; without ../shared beside the checkout there is no offline data:
@@ -7,11 +7,24 @@
 # usage: smoke_kd_zoo.sh SOURCE_DIR DATA_DIR KD_ZOO_BINARY OUT_DIR
 set -euo pipefail
 src=$1 data=$2 zoo=$3 out=$4
+losses="ce kd dkd dist mse fitnet at nst vid cosine sp rkd pkt fsp cc crd"
+# --costs needs no data: one row per loss with measured forward/backward ms, the analytic
+# columns filled for the losses kd/cost.h models, and a total line.
+mkdir -p "$out"
+"$zoo" --loss all --costs --batch 16 --crd-k 64 > "$out/costs.log"
+for l in $losses; do
+  awk -v l="$l" '$1 == l && $(NF-2) ~ /^[0-9.]+$/ && $(NF-1) ~ /^[0-9.]+$/ { ok = 1 } END { exit !ok }' \
+    "$out/costs.log" || { echo "no cost row for $l"; cat "$out/costs.log"; exit 1; }
+done
+for l in kd sp rkd pkt crd; do
+  awk -v l="$l" '$1 == l && $4 != "-" && $4 > 0 { ok = 1 } END { exit !ok }' "$out/costs.log" ||
+    { echo "no analytic cost for $l"; exit 1; }
+done
+grep -q '^total' "$out/costs.log"
 source "$src/examples/smoke_data.sh"
 smoke_data "$src" "$data" kd_zoo || exit 0
 rm -rf "$out"
 mkdir -p "$out"
-losses="ce kd dkd dist mse fitnet at nst vid cosine sp rkd pkt fsp cc crd"
 "$zoo" --data "$data" --loss all --epochs 1 --teacher-epochs 1 --train-limit 300 --test-limit 200 --crd-k 256 \
   --threads 2 --save-teacher "$out/teacher.safetensors" --out "$out" | tr '\r' '\n' > "$out/all.log"
 # The printed table: the teacher row and one row per loss, last and best accuracy in [0, 100].

@@ -105,6 +105,31 @@ std::string run_name(const std::vector<WeightedLoss>& losses) {
   return s.empty() ? "ce" : s;
 }
 
+namespace {
+
+// The kd/cost.h estimates of the terms that have one, for the seed nets' tap widths (map: 16·8·8
+// vs 32·8·8, vec: 256 vs 512). cc uses RepDistiller's Correlation here, which is O(B·D): no
+// kernel matrices, so the estimate of the kernel variants does not apply.
+void attach_costs(Objective& o, const Setup& setup) {
+  const std::int64_t map_s = 16 * 8 * 8, map_t = 32 * 8 * 8, vec_s = 256, vec_t = 512;
+  for (auto& t : o.terms) {
+    if (t.name == "kd") {
+      t.cost = [](const kd::Context& c) { return kd::cost::kd(c.targets.size(0), c.student_logits.size(1)); };
+    } else if (t.name == "sp") {
+      t.cost = [=](const kd::Context& c) { return kd::cost::sp(c.targets.size(0), map_s, map_t); };
+    } else if (t.name == "rkd") {
+      t.cost = [=](const kd::Context& c) { return kd::cost::rkd(c.targets.size(0), vec_s, vec_t); };
+    } else if (t.name == "pkt") {
+      t.cost = [=](const kd::Context& c) { return kd::cost::pkt(c.targets.size(0), vec_s, vec_t); };
+    } else if (t.name == "crd") {
+      const std::int64_t k = setup.crd_k, n = setup.train_labels.numel();
+      t.cost = [=](const kd::Context& c) { return kd::cost::crd(c.targets.size(0), vec_s, vec_t, 128, k, n); };
+    }
+  }
+}
+
+}  // namespace
+
 Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& setup) {
   Objective o;
   auto add = [&](const WeightedLoss& l, kd::TermFn fn, std::vector<std::string> s_taps = {},
@@ -181,6 +206,7 @@ Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& s
       fail("kd_zoo: loss '", n, "' has no objective");
     }
   }
+  attach_costs(o, setup);
   return o;
 }
 
