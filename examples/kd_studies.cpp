@@ -1,4 +1,4 @@
-// kd_studies: the seed experiment's nine follow-up studies on CIFAR-10 (issue 3), each runnable
+// kd_studies: the seed experiment's nine follow-up studies on CIFAR-10, each runnable
 // by name, each printing a table and writing OUT/<study>.csv (and OUT/<study>.png when gnuplot
 // is installed):
 //   temperature      KD student at T ∈ {1, 2, 5, 10, 20} (0.25·T²·KL + 0.75·CE)
