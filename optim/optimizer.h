@@ -14,6 +14,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,16 @@ struct ParamGroup {
 struct ParamState {
   std::int64_t step = 0;
   std::vector<Tensor> buffers;
+};
+
+// Everything an optimiser carries from step to step, for training checkpoints: tensors named
+// "state.<g>.<i>.<j>" (buffer j of parameter i of group g: SGD's momentum, Adam's moments) and
+// text values: "name", "steps", "groups", "group.<g>.params", "group.<g>.lr" (and
+// weight_decay / initial_lr when set; doubles as C99 hex floats, exact), "state.<g>.<i>.step",
+// "state.<g>.<i>.buffers". The parameters themselves are the model's and are saved with it.
+struct OptimizerState {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  std::map<std::string, std::string> values;
 };
 
 class Optimizer {
@@ -66,6 +77,13 @@ class Optimizer {
   const ParamState& state(const Tensor& param) const;
 
   const std::string& name() const { return name_; }
+
+  // The state for a checkpoint (see OptimizerState), and back. load_state_dict checks everything
+  // first — optimiser name, group and parameter counts, each buffer's shape and dtype against its
+  // parameter, every value present and well formed — and changes nothing when a check fails; the
+  // error names the first mismatch. Buffers are copied to their parameter's device.
+  OptimizerState state_dict() const;
+  void load_state_dict(const OptimizerState& state);
 
  protected:
   // name is the op name used in errors ("SGD", "Adam", ...).

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <sstream>
 #include <utility>
 
 #include "retort_config.h"
@@ -24,6 +25,23 @@ std::uint64_t Generator::below(std::uint64_t n) {
     const std::uint64_t r = engine_();
     if (r < limit) return r % n;
   }
+}
+
+std::string Generator::state() const {
+  std::ostringstream os;
+  os << engine_;
+  return os.str();
+}
+
+// operator>> on a malformed stream sets failbit; anything left over (or a count that is too
+// short) is refused as well, so a truncated or edited state never half-applies.
+void Generator::set_state(const std::string& state) {
+  std::istringstream is(state);
+  std::mt19937_64 e;
+  is >> e;
+  RETORT_CHECK(!is.fail() && (is >> std::ws).eof(), "Generator::set_state: not a generator state (",
+               state.size(), " characters)");
+  engine_ = e;
 }
 
 double Generator::uniform() {

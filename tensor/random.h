@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "tensor/tensor.h"
 
@@ -18,6 +19,11 @@ class Generator {
   double normal();   // N(0, 1)
   // A uniform integer in [0, n), n > 0, every value equally likely (randint's draw).
   std::uint64_t below(std::uint64_t n);
+  // The engine's full state as text (the 312 words of mt19937_64 and its position), and back:
+  // a generator restored from state() continues with exactly the draws the original would have
+  // made. set_state throws on text that is not such a state, leaving the generator unchanged.
+  std::string state() const;
+  void set_state(const std::string& state);
 
  private:
   std::mt19937_64 engine_;
