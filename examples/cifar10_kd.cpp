@@ -27,11 +27,11 @@ namespace {
                "                  [--T T] [--kd-weight W] [--ce-weight W] [--lr LR] [--batch B] [--seed S]\n"
                "                  [--threads N] [--augment] [--cache-teacher-logits] [--save-teacher F]\n"
                "                  [--load-teacher F] [--csv FILE] [--out DIR] [--train-limit N] [--test-limit N]\n"
-               "                  [--device cpu|cuda|cuda:N]\n"
+               "                  [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
                "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n"
                "--data DIR: data_batch_1..5.bin and test_batch.bin, in DIR or in DIR/cifar-10-batches-bin\n"
-               "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n",
-               bad.c_str());
+               "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n%s",
+               bad.c_str(), examples::kCheckpointUsage);
   std::exit(2);
 }
 
@@ -59,9 +59,12 @@ KdArgs parse(int argc, char** argv) {
   f.value("--out", a.out);
   f.value("--train-limit", a.train_limit);
   f.value("--test-limit", a.test_limit);
+  examples::add_checkpoint_flags(f, a.checkpoint);
   f.parse(argc, argv);
   if (a.teacher_epochs < 0 || a.student_epochs < 1 || a.batch < 1 || a.lr <= 0 || a.T <= 0 || a.threads < 1)
     usage("a value is out of range");
+  if (a.checkpoint.every_batches < 0) usage("--checkpoint-every must be >= 0");
+  if (a.checkpoint.resume && a.checkpoint.dir.empty()) usage("--resume needs --checkpoint-dir");
   if (a.cache_teacher_logits && a.augment)
     usage("--cache-teacher-logits is exact only without --augment; use one or the other");
   return a;

@@ -19,6 +19,8 @@ namespace retort::examples {
 int run_cifar10_kd(const KdArgs& a) {
   set_num_threads(a.threads);
   std::filesystem::create_directories(a.out);
+  prepare_checkpoint_dir(a.checkpoint);
+  const CheckpointOptions* ck = &a.checkpoint;
   CifarData d = load_data({a.data, a.train_limit, a.test_limit, parse_device(a.device)});
   std::unique_ptr<data::DataLoader> loader = make_loader(d, a.batch, a.seed, a.augment);
   std::printf("CIFAR-10 from %s: %lld train / %lld test images; teacher %d epochs, students %d epochs, batch %lld, "
@@ -36,7 +38,7 @@ int run_cifar10_kd(const KdArgs& a) {
   if (!a.load_teacher.empty())
     results.push_back(load_and_evaluate(*teacher, "teacher", a.load_teacher, d));
   else
-    results.push_back(train_run(*teacher, ce, *loader, d, {.name = "teacher", .epochs = a.teacher_epochs, .lr = a.lr},
+    results.push_back(train_run(*teacher, ce, *loader, d, {.name = "teacher", .epochs = a.teacher_epochs, .lr = a.lr, .checkpoint = ck},
                                 rows));
   if (!a.save_teacher.empty()) nn::save_safetensors(*teacher, a.save_teacher);
   teacher->eval();
@@ -47,7 +49,7 @@ int run_cifar10_kd(const KdArgs& a) {
   manual_seed(a.seed);
   auto student = std::make_shared<nn::StudentNet>();
   results.push_back(
-      train_run(*student, ce, *loader, d, {.name = "student", .epochs = a.student_epochs, .lr = a.lr}, rows));
+      train_run(*student, ce, *loader, d, {.name = "student", .epochs = a.student_epochs, .lr = a.lr, .checkpoint = ck}, rows));
   manual_seed(a.seed);
   auto kd_student = std::make_shared<nn::StudentNet>();
   Objective kd;
@@ -55,7 +57,7 @@ int run_cifar10_kd(const KdArgs& a) {
   kd.terms[1].weight = a.ce_weight;
   results.push_back(train_run(*kd_student, kd, *loader, d,
                               {.name = "kd_student", .epochs = a.student_epochs, .lr = a.lr, .teacher = teacher.get(),
-                               .cache = a.cache_teacher_logits ? &cache : nullptr},
+                               .cache = a.cache_teacher_logits ? &cache : nullptr, .checkpoint = ck},
                               rows));
 
   print_run_table(results);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/run_checkpoint.h"
+
 namespace retort::examples {
 
 struct KdArgs {
@@ -20,6 +22,7 @@ struct KdArgs {
   bool cache_teacher_logits = false;
   std::string save_teacher, load_teacher, csv, out = "cifar10_kd_out";
   std::int64_t train_limit = -1, test_limit = -1;
+  CheckpointOptions checkpoint;
 };
 
 // Returns the process exit code.

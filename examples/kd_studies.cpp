@@ -47,15 +47,16 @@ const std::vector<std::pair<std::string, void (*)(Context&)>>& study_list() {
                "kd_studies: %s\n"
                "usage: kd_studies STUDY [--data DIR] [--epochs E] [--teacher-epochs E] [--train-limit N]\n"
                "                  [--test-limit N] [--batch B] [--lr LR] [--seed S] [--threads N] [--out DIR] [--csv FILE]\n"
-               "                  [--timing S] [--device cpu|cuda|cuda:N]\n"
+               "                  [--timing S] [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N]\n"
+               "                  [--resume]\n"
                "STUDY: %sall\n"
                "Defaults: --epochs 10 (students), --teacher-epochs 10, batch 128, Adam lr 1e-3, --out kd_studies_out.\n"
                "Epoch lists (epochs 5/10/20, teacher-quality 2/5/10/20) are used as given when --epochs\n"
                "(resp. --teacher-epochs) is >= 10, else scaled by E/10 (rounded, >= 1, duplicates dropped).\n"
                "Each study writes OUT/<study>.csv (and .png with gnuplot); --csv FILE also appends every\n"
                "table cell as study,row,column,value; OUT/metrics.csv has every run's per-epoch metrics.\n"
-               "--timing S: seconds of each size-speed measurement (default 2).\n",
-               why.c_str(), names.c_str());
+               "--timing S: seconds of each size-speed measurement (default 2).\n%s",
+               why.c_str(), names.c_str(), kCheckpointUsage);
   std::exit(why == "help" ? 0 : 2);
 }
 
@@ -73,8 +74,11 @@ Args parse(int argc, char** argv) {
     f.value(flag, *field);
   for (auto [flag, field] : {std::pair{"--lr", &a.lr}, {"--timing", &a.timing}}) f.value(flag, *field);
   f.value("--seed", a.seed);
+  add_checkpoint_flags(f, a.checkpoint);
   f.parse(argc, argv);
   if (a.study.empty()) usage("no study given");
+  if (a.checkpoint.every_batches < 0) usage("--checkpoint-every must be >= 0");
+  if (a.checkpoint.resume && a.checkpoint.dir.empty()) usage("--resume needs --checkpoint-dir");
   if (a.epochs < 1 || a.teacher_epochs < 1 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.timing <= 0)
     usage("a value is out of range");
   return a;
@@ -89,6 +93,7 @@ int main(int argc, char** argv) {
     if (a.study == "all" || a.study == s.first) todo.push_back(s);
   if (todo.empty()) usage("unknown study " + a.study);
   try {
+    prepare_checkpoint_dir(a.checkpoint);
     Context c(a);
     std::vector<std::pair<std::string, double>> times;
     for (const auto& [name, fn] : todo) {

@@ -38,6 +38,7 @@ struct Args {
   double lr = 1e-3;
   std::uint64_t seed = 42;
   bool costs = false;
+  CheckpointOptions checkpoint;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -46,14 +47,15 @@ struct Args {
                "usage: kd_zoo [--loss SPEC|all] [--data DIR] [--epochs E] [--teacher-epochs E] [--load-teacher F]\n"
                "              [--save-teacher F] [--train-limit N] [--test-limit N] [--batch B] [--lr LR] [--seed S]\n"
                "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
+               "              [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
                "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
                "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
                "loss in turn as CE + that loss. Defaults: --loss kd, students 10 epochs, teacher 5, Adam lr\n"
                "1e-3, batch 128, --crd-k 4096 (RepDistiller: 16384; CPU-sized here). --csv: the results table\n"
                "(default OUT/zoo.csv); per-epoch rows go to OUT/metrics.csv. --costs: no training; each loss's\n"
                "analytic FLOPs/bytes (where kd/cost.h has a model) and measured forward/backward time and\n"
-               "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n%s",
-               why.c_str(), zoo::loss_help().c_str());
+               "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n%s%s",
+               why.c_str(), kCheckpointUsage, zoo::loss_help().c_str());
   std::exit(why == "help" ? 0 : 2);
 }
 
@@ -73,7 +75,10 @@ Args parse(int argc, char** argv) {
   f.value("--lr", a.lr);
   f.value("--seed", a.seed);
   f.set("--costs", a.costs);
+  add_checkpoint_flags(f, a.checkpoint);
   f.parse(argc, argv);
+  if (a.checkpoint.every_batches < 0) usage("--checkpoint-every must be >= 0");
+  if (a.checkpoint.resume && a.checkpoint.dir.empty()) usage("--resume needs --checkpoint-dir");
   if (a.epochs < 1 || a.teacher_epochs < 0 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.crd_k < 1)
     usage("a value is out of range");
   return a;
@@ -140,6 +145,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::filesystem::create_directories(a.out);
+    prepare_checkpoint_dir(a.checkpoint);
     CifarData d = load_data({a.data, a.train_limit, a.test_limit, parse_device(a.device)});
     auto loader = make_loader(d, a.batch, a.seed, /*augment=*/false);
     const std::int64_t n = d.train_labels.numel();
@@ -155,7 +161,8 @@ int main(int argc, char** argv) {
     auto teacher = std::make_shared<nn::TeacherNet>();
     RunResult tr = a.load_teacher.empty()
                        ? train_run(*teacher, cross_entropy_objective(), *loader, d,
-                                   {.name = "teacher", .epochs = a.teacher_epochs, .lr = a.lr}, rows)
+                                   {.name = "teacher", .epochs = a.teacher_epochs, .lr = a.lr, .checkpoint = &a.checkpoint},
+                                   rows)
                        : load_and_evaluate(*teacher, "teacher", a.load_teacher, d);
     if (!a.save_teacher.empty()) nn::save_safetensors(*teacher, a.save_teacher);
     teacher->eval();
@@ -186,7 +193,7 @@ int main(int argc, char** argv) {
       Objective obj = zoo::make_objective(r, setup);
       RunResult res = train_run(*student, obj, *loader, d,
                                 {.name = name, .epochs = a.epochs, .lr = a.lr, .teacher = teacher.get(),
-                                 .cache = &cache, .restart_epochs = true},
+                                 .cache = &cache, .restart_epochs = true, .checkpoint = &a.checkpoint},
                                 rows);
       table.add({name, zoo::describe(r), fmt(res.last, 2), fmt(res.best, 2), clock_str(res.seconds),
                  fmt(res.images_per_second, 0)});

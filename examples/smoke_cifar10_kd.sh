@@ -17,4 +17,10 @@ grep -E '^(teacher|student|kd_student) +[0-9]+ +[0-9.]+%' "$out.log"
 # The saved teacher loads back and is evaluated instead of retrained.
 "$demo" --data "$data" --epochs 1 --train-limit 256 --test-limit 1000 --load-teacher "$out/teacher.safetensors" \
   --out "$out/reload" | tr '\r' '\n' | grep -q "teacher loaded from"
+# A diverging run stops, naming the epoch, the batch and each term, instead of training on NaN.
+if "$demo" --data "$data" --epochs 1 --train-limit 256 --test-limit 100 --lr 1e30 --out "$out/diverge" \
+     > "$out/diverge.log" 2>&1; then
+  echo "a diverging run exited 0"; exit 1
+fi
+grep -E "teacher' epoch 1 batch [0-9]+/[0-9]+: the loss is (nan|inf|-inf) \(ce 1" "$out/diverge.log"
 echo "cifar10_kd smoke test passed"

@@ -28,7 +28,9 @@
 
 #include "data/loader.h"
 #include "kd/distiller.h"
+#include "common/run_checkpoint.h"
 #include "nn/module.h"
+#include "tensor/random.h"
 #include "tensor/tensor.h"
 
 namespace retort::examples {
@@ -91,6 +93,7 @@ struct Objective {
   std::vector<std::string> student_taps, teacher_taps;  // module paths read into the Context
   std::vector<std::shared_ptr<nn::Module>> modules;    // trained with the student (regressors…)
   std::function<void(const data::Batch&)> on_batch;    // sees each batch first (CRD's indices)
+  std::vector<Generator*> generators;                  // the terms' own RNGs (checkpointed)
 };
 // The single term "ce": cross_entropy(student_logits, targets), weight 1.
 Objective cross_entropy_objective();
@@ -118,10 +121,14 @@ struct RunOptions {
   const TeacherCache* cache = nullptr;   // used when it covers the objective's teacher taps
   bool restart_epochs = false;           // loader.set_epoch(0) first: every run, same batches
   std::function<void(int epoch, double test_acc)> on_epoch;  // after each epoch's evaluation
+  const CheckpointOptions* checkpoint = nullptr;  // resumable training (common/run_checkpoint.h)
 };
 
 // Trains net with the objective (see the header comment), printing a progress line per batch
-// and one line per epoch, appending one EpochRow per epoch to rows.
+// and one line per epoch, appending one EpochRow per epoch to rows. With options.checkpoint it
+// checkpoints the run and, resuming, continues it (or returns it, when it had finished). A loss
+// that is not finite stops the run with an error naming the epoch, the batch and each term's
+// value, instead of training on it.
 RunResult train_run(nn::Module& net, const Objective& objective, data::DataLoader& loader,
                     const CifarData& d, const RunOptions& options, std::vector<EpochRow>& rows);
 

@@ -39,6 +39,22 @@ class Progress {
   double accuracy() const { return seen_ ? 100.0 * static_cast<double>(correct_) / static_cast<double>(seen_) : 0.0; }
   double images_per_second() const { return static_cast<double>(seen_) / seconds(); }
 
+  // The running sums, for a checkpoint, and back: a resumed epoch continues its averages exactly
+  // and counts `seconds` already spent before the resume.
+  struct Sums {
+    std::int64_t done = 0, seen = 0, correct = 0;
+    double loss_sum = 0, seconds = 0;
+  };
+  Sums sums() const { return {done_, seen_, correct_, loss_sum_, seconds()}; }
+  void restore(const Sums& s) {
+    done_ = s.done;
+    seen_ = s.seen;
+    correct_ = s.correct;
+    loss_sum_ = s.loss_sum;
+    t0_ = std::chrono::steady_clock::now() -
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s.seconds));
+  }
+
  private:
   std::string label_;
   std::int64_t batches_, images_, done_ = 0, seen_ = 0, correct_ = 0;

@@ -104,7 +104,7 @@ std::vector<TeacherEntry*> Context::teachers(const std::vector<int>& epochs, con
     };
     train_run(*t, cross_entropy_objective(), loader(false, holdout), d,
               {.name = "teacher" + holdout_tag(holdout), .epochs = missing, .lr = args_.lr, .restart_epochs = true,
-               .on_epoch = snapshot},
+               .on_epoch = snapshot, .checkpoint = &args_.checkpoint},
               rows);
     rows_.insert(rows_.end(), rows.begin(), rows.end());
   }
@@ -138,7 +138,7 @@ const Trained& Context::run(const RunSpec& s) {
   data::DataLoader& l = loader(s.augment, s.holdout);
   train_run(*t.net, obj, l, data(s.holdout),
             {.name = s.name, .epochs = s.epochs, .lr = args_.lr, .teacher = s.teacher, .cache = s.cache,
-             .restart_epochs = true},
+             .restart_epochs = true, .checkpoint = &args_.checkpoint},
             rows);
   for (const auto& r : rows) {
     t.accs.push_back(r.test_acc);

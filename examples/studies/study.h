@@ -38,6 +38,7 @@ struct Args {
   double lr = 1e-3;
   double timing = 2.0;  // seconds per size-speed measurement
   std::uint64_t seed = 42;
+  CheckpointOptions checkpoint;  // every train_run of every study (common/run_checkpoint.h)
 };
 
 std::vector<int> scale_epochs(const std::vector<int>& nominal, int flag);

@@ -199,6 +199,7 @@ Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& s
                                            kd::CrdOptions{.nce_k = setup.crd_k, .seed = setup.seed});
       auto idx = std::make_shared<Tensor>();
       o.modules.push_back(crd);
+      o.generators.push_back(&crd->sampler.generator);
       o.on_batch = [idx](const data::Batch& b) { *idx = b.indices; };
       add(l, [crd, idx](const kd::Context& c) { return crd->forward(c.student(kVec), c.teacher(kVec), idx->to(c.targets.device())); },
           {kVec}, {kVec});
