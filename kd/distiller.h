@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "kd/cost.h"
+#include "nn/checkpoint.h"
 #include "nn/module.h"
 #include "optim/optimizer.h"
 #include "tensor/tensor.h"
@@ -127,6 +128,14 @@ class Distiller {
 
   std::int64_t step_count() const { return step_; }
   void set_step(std::int64_t s) { step_ = s; }
+
+  // For training checkpoints (nn/checkpoint.h), under `prefix`: the step counter (what the term
+  // schedules read) and whether the cache is on, as values; the teacher-output cache as tensors
+  // "<prefix>cache.index" int64 [M] (sorted) and "<prefix>cache.logits" [M, teachers, K]. The
+  // terms' own modules (regressors, CRD) are modules: checkpoint their state dicts beside it.
+  // load_state checks the keys and shapes (against the teacher count) before changing anything.
+  void save_state(nn::Checkpoint& checkpoint, const std::string& prefix = "distiller.") const;
+  void load_state(const nn::Checkpoint& checkpoint, const std::string& prefix = "distiller.");
   const std::vector<Term>& terms() const { return terms_; }
   nn::Module& student() { return *student_; }
   nn::Module& teacher(std::size_t i = 0) { return *teachers_.at(i); }

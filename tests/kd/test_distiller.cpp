@@ -239,3 +239,43 @@ TEST_CASE("Distiller::train_step updates the student only", "[kd]") {
   REQUIRE(testing::max_abs_diff(s->parameters()[0], s0) > 0.0);
   REQUIRE_THROWS_WITH(d.add_term(ce_term()), Catch::Contains("duplicate term 'ce'"));
 }
+
+TEST_CASE("Distiller state: step counter and teacher cache survive a checkpoint", "[kd]") {
+  auto s = mlp(6), t = mlp(8);
+  kd::Distiller d(s, t);
+  d.add_term(ce_term());
+  d.add_term({"dkd", 1.0,
+              [](const kd::Context& c) { return kd::dkd_loss(c.student_logits, c.teacher_logits, c.targets); },
+              kd::linear_warmup(10)});
+  d.enable_teacher_cache();
+  Tensor x = random_tensor({5, 4}, kFloat64, 2), y = labels();
+  const std::vector<std::int64_t> idx{4, 0, 9, 2, 7};
+  for (int i = 0; i < 3; ++i) d.step(x, y, idx);
+  nn::Checkpoint c;
+  d.save_state(c);
+  REQUIRE(c.values.at("distiller.step") == "3");
+  REQUIRE(c.tensors.at("distiller.cache.index").to_vector<std::int64_t>() ==
+          std::vector<std::int64_t>{0, 2, 4, 7, 9});
+  REQUIRE(c.tensors.at("distiller.cache.logits").sizes() == (Shape{5, 1, 3}));
+  // A fresh Distiller (its teacher's weights changed, so only the cache can give the old
+  // logits) continues with the same schedule weight and the cached teacher rows.
+  auto t2 = mlp(8);
+  kd::Distiller e(s, t2);
+  e.add_term(ce_term());
+  e.add_term(d.terms()[1]);
+  e.load_state(c);
+  REQUIRE(e.step_count() == 3);
+  REQUIRE(e.teacher_cache_size() == 5);
+  kd::StepResult a = d.step(x, y, idx), b = e.step(x, y, idx);
+  REQUIRE(b.teacher_from_cache);
+  REQUIRE(b.weights == a.weights);
+  REQUIRE(b.total_value() == a.total_value());
+  // Damaged states are refused and change nothing.
+  c.values["distiller.step"] = "-2";
+  REQUIRE_THROWS_WITH(e.load_state(c), Catch::Contains("step '-2'"));
+  REQUIRE(e.step_count() == 4);
+  c.values["distiller.step"] = "1";
+  c.tensors["distiller.cache.logits"] = zeros({5, 2, 3}, kFloat64);
+  REQUIRE_THROWS_WITH(e.load_state(c), Catch::Contains("[M, 1, K]"));
+  REQUIRE(e.teacher_cache_size() == 5);
+}
