@@ -60,8 +60,10 @@ void check_fingerprint(const std::string& path, const Fingerprint& saved, const 
 std::string encode_fingerprint(const Fingerprint& f);
 Fingerprint decode_fingerprint(const std::string& s);
 
-// Exact text forms of numbers for checkpoint values (C99 hex floats for doubles).
+// Exact text forms of numbers for checkpoint values (C99 hex floats for doubles), and the
+// shortest decimal that reads back to the same double (for messages a person reads).
 std::string hex_double(double v);
+std::string short_double(double v);
 double parse_double(const std::string& s, const char* what);
 std::int64_t parse_int(const std::string& s, const char* what);
 

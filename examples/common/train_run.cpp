@@ -48,14 +48,14 @@ Fingerprint fingerprint(nn::Module& net, const Objective& obj, const data::DataL
                         const RunOptions& o) {
   Fingerprint f{{"run", o.name},
                 {"epochs", std::to_string(o.epochs)},
-                {"lr", hex_double(o.lr)},
+                {"lr", short_double(o.lr)},
                 {"batch", std::to_string(loader.options().batch_size)},
                 {"seed", std::to_string(loader.options().seed)},
                 {"images", std::to_string(loader.dataset().size())},
                 {"parameters", std::to_string(net.num_parameters())},
                 {"teacher", o.teacher ? "yes" : "no"}};
   std::string terms;
-  for (const auto& t : obj.terms) terms += t.name + ":" + hex_double(t.weight) + " ";
+  for (const auto& t : obj.terms) terms += t.name + ":" + short_double(t.weight) + " ";
   f["terms"] = terms;
   f["modules"] = std::to_string(obj.modules.size());
   return f;
