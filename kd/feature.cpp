@@ -22,6 +22,7 @@ const char* kind_name(HintKind k) {
   switch (k) {
     case HintKind::Conv1x1: return "conv1x1";
     case HintKind::Conv3x3: return "conv3x3";
+    case HintKind::ConvReg: return "convreg";
     case HintKind::Linear: break;
   }
   return "linear";
@@ -73,10 +74,34 @@ HintRegressor::HintRegressor(HintKind k, const Shape& s, const Shape& t, const T
     return;
   }
   if (s.size() != 4 || t.size() != 4) fail_shapes("conv kinds need 4-D [N, C, H, W] features");
+  if (k == HintKind::ConvReg) {
+    build_convreg(s, t, to);
+    return;
+  }
   if (s[2] != t[2] || s[3] != t[3])
     fail_shapes("conv kinds keep H, W, so the spatial sizes must be equal");
   std::int64_t ks = k == HintKind::Conv1x1 ? 1 : 3;
   conv = register_module("conv", std::make_shared<nn::Conv2d>(s[1], t[1], ks, 1, ks / 2, 1, 1, true, to));
+}
+
+// RepDistiller's ConvReg: the conv that maps the student's (H, W) onto the teacher's, then BN and
+// ReLU. BatchNorm's initial state (ones, zeros) is exact in any dtype, so it is converted after
+// construction.
+void HintRegressor::build_convreg(const Shape& s, const Shape& t, const TensorOptions& to) {
+  if (s[2] == 2 * t[2]) {
+    conv = register_module("conv", std::make_shared<nn::Conv2d>(s[1], t[1], 3, 2, 1, 1, 1, true, to));
+  } else if (s[2] >= t[2] && s[3] >= t[3]) {
+    conv = register_module("conv", std::make_shared<nn::Conv2d>(
+                                       s[1], t[1], std::array<std::int64_t, 2>{1 + s[2] - t[2], 1 + s[3] - t[3]},
+                                       Conv2dOptions{}, true, to));
+  } else {
+    fail("HintRegressor (convreg): student feature ", shape_str(s), " and teacher feature ", shape_str(t),
+         ": a smaller student map needs RepDistiller's transposed convolution (H_t = 2·H_s), which "
+         "Retort does not have; use the Linear kind or tap a student layer at least as large");
+  }
+  bn = register_module("bn", std::make_shared<nn::BatchNorm2d>(t[1]));
+  bn->to(to.dtype);
+  if (to.device != kCPU) bn->to(to.device);
 }
 
 Tensor HintRegressor::forward(const Tensor& f_s) {
@@ -86,6 +111,7 @@ Tensor HintRegressor::forward(const Tensor& f_s) {
   RETORT_CHECK(ok, "HintRegressor: input ", f_s.defined() ? shape_str(f_s.sizes()) : "undefined",
                " does not match the student feature shape ", shape_str(s),
                " it was built for (batch dim aside)");
+  if (kind == HintKind::ConvReg) return relu((*bn)((*conv)(f_s)));
   if (kind != HintKind::Linear) return (*conv)(f_s);
   Shape out = teacher_shape;
   out[0] = f_s.size(0);

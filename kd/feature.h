@@ -10,8 +10,14 @@
 //     Conv3x3: Conv2d(C_s → C_t, 3×3, padding 1); needs 4-D features with equal H, W.
 //     Linear:  flattens f_s [N, ...] to [N, D_s], Linear(D_s → D_t), reshapes to [N, teacher
 //              dims...]; any shapes.
-//   RepDistiller's ConvReg (stride-2 / transposed / big-kernel conv + BN + ReLU to change the
-//   spatial size) is not reproduced: spatial mismatches are errors naming both shapes.
+//     ConvReg: RepDistiller's regressor (models/util.py ConvReg, what its FitNets results use):
+//              a conv chosen by the heights, then BatchNorm2d(C_t) and ReLU:
+//                H_s = 2·H_t: Conv2d(C_s → C_t, 3×3, stride 2, padding 1);
+//                H_s ≥ H_t:   Conv2d(C_s → C_t, (1 + H_s − H_t) × (1 + W_s − W_t));
+//              RepDistiller's third case, H_t = 2·H_s, needs a transposed convolution, which
+//              Retort does not have yet: it is an error naming both shapes, as is H_s < H_t.
+//              State-dict keys as RepDistiller's: conv.{weight,bias}, bn.*.
+//   Spatial mismatches a kind cannot bridge are errors naming both shapes.
 //
 // at_loss (Zagoruyko & Komodakis 2017, RepDistiller Attention), p = 2 by default:
 //   q = normalize(mean_C f^p) flattened to [N, H·W] (F.normalize, eps 1e-12). When H differ,
@@ -29,13 +35,14 @@
 #pragma once
 #include <cstdint>
 
+#include "nn/batchnorm.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 #include "tensor/tensor.h"
 
 namespace retort::kd {
 
-enum class HintKind { Conv1x1, Conv3x3, Linear };
+enum class HintKind { Conv1x1, Conv3x3, Linear, ConvReg };
 
 class HintRegressor : public nn::Module {
  public:
@@ -50,8 +57,12 @@ class HintRegressor : public nn::Module {
 
   HintKind kind;
   Shape student_shape, teacher_shape;
-  std::shared_ptr<nn::Conv2d> conv;    // conv kinds
-  std::shared_ptr<nn::Linear> linear;  // Linear kind
+  std::shared_ptr<nn::Conv2d> conv;      // conv kinds and ConvReg
+  std::shared_ptr<nn::BatchNorm2d> bn;   // ConvReg
+  std::shared_ptr<nn::Linear> linear;    // Linear kind
+
+ private:
+  void build_convreg(const Shape& s, const Shape& t, const TensorOptions& tensor_options);
 };
 
 // mse(regressor(f_s), f_t); checks the regressor's output against f_t's shape.

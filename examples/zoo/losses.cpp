@@ -152,7 +152,7 @@ Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& s
     } else if (n == "mse") {
       add(l, [](const kd::Context& c) { return kd::logit_mse(c.student_logits, c.teacher_logits); });
     } else if (n == "fitnet") {
-      auto reg = std::make_shared<kd::HintRegressor>(kd::HintKind::Conv1x1, Shape{1, 16, 8, 8}, Shape{1, 32, 8, 8});
+      auto reg = std::make_shared<kd::HintRegressor>(kd::HintKind::ConvReg, Shape{1, 16, 8, 8}, Shape{1, 32, 8, 8});
       o.modules.push_back(reg);
       add(l, [reg](const kd::Context& c) { return kd::hint_loss(*reg, c.student(kMapS), c.teacher(kMapT)); },
           {kMapS}, {kMapT});

@@ -14,7 +14,7 @@
 //   dist    dist_loss(s, t) (β = γ = τ = 1)                  weight warmed up linearly over the
 //   mse     logit_mse(s, t)                                  first 1/12 of the steps (mdistiller:
 //                                                            20 of 240 epochs)
-//   fitnet  hint_loss(Conv1x1 16→32, map_s, map_t)     at    at_loss(map_s, map_t) (p 2, mean)
+//   fitnet  hint_loss(ConvReg 16→32, map_s, map_t)     at    at_loss(map_s, map_t) (p 2, mean)
 //   nst     nst_loss(map_s, map_t)                     vid   vid_loss(VIDRegressor(16, 32, 32), ...)
 //   cosine  cosine_loss(map_s, map_t, {.pool = 2}) (1024 vs 2048/2, the PyTorch tutorial's shapes)
 //   sp      sp_loss(map_s, map_t)                      rkd   rkd_loss(vec_s, vec_t) (25, 50)

@@ -40,6 +40,14 @@ TEST_CASE("feature losses match the PyTorch references", "[kd]") {
   auto rl = regressor(HintKind::Linear, fsmall, ftl, "wl", "bl");
   testing::check_kd_case(fx(), "hint_linear", [&](const Tensor& x) { return hint_loss(*rl, x, ftl); },
                          fsmall);
+  // RepDistiller's ConvReg in training mode: conv (big kernel, or 3×3 stride 2), BN, ReLU.
+  const Tensor &fs6 = fx().t("fs6"), &ftr = fx().t("ftr");
+  for (auto [name, input] : {std::pair{"hint_convreg_kernel", fs}, std::pair{"hint_convreg_stride2", fs6}}) {
+    HintRegressor r(HintKind::ConvReg, input.sizes(), ftr.sizes(), TensorOptions{kFloat64});
+    r.conv->weight.copy_(fx().t("wr"));
+    r.conv->bias.copy_(fx().t("br"));
+    testing::check_kd_case(fx(), name, [&](const Tensor& x) { return hint_loss(r, x, ftr); }, input);
+  }
   testing::check_kd_case(fx(), "at_same", [&](const Tensor& x) { return at_loss(x, ft); }, fs);
   testing::check_kd_case(fx(), "at_pool_student", [&](const Tensor& x) { return at_loss(x, fsmall); }, fs);
   testing::check_kd_case(fx(), "at_pool_teacher", [&](const Tensor& x) { return at_loss(x, fs); }, fsmall);
@@ -50,6 +58,23 @@ TEST_CASE("feature losses match the PyTorch references", "[kd]") {
   testing::check_kd_case(fx(), "nst_pool_student", [&](const Tensor& x) { return nst_loss(x, fsmall); }, fs);
   testing::check_kd_case(fx(), "nst_partial", [&](const Tensor& x) { return nst_loss(x, fsmall, {.full_loss = false}); },
                          fs);
+}
+
+TEST_CASE("HintRegressor ConvReg: RepDistiller's layer choice, keys and refusals", "[kd]") {
+  HintRegressor big(HintKind::ConvReg, {2, 3, 7, 6}, {2, 5, 4, 3});
+  REQUIRE(big.conv->kernel_size == (std::array<std::int64_t, 2>{4, 4}));
+  HintRegressor half(HintKind::ConvReg, {2, 3, 8, 8}, {2, 5, 4, 4});
+  REQUIRE(half.conv->kernel_size == (std::array<std::int64_t, 2>{3, 3}));
+  REQUIRE(half.conv->options.stride == (std::array<std::int64_t, 2>{2, 2}));
+  HintRegressor same(HintKind::ConvReg, {2, 3, 4, 4}, {2, 5, 4, 4});
+  REQUIRE(same(zeros({2, 3, 4, 4})).sizes() == Shape{2, 5, 4, 4});
+  std::vector<std::string> keys;
+  for (auto& [k, v] : same.state_dict()) keys.push_back(k);
+  REQUIRE(keys == std::vector<std::string>{"conv.weight", "conv.bias", "bn.weight", "bn.bias", "bn.running_mean",
+                                           "bn.running_var", "bn.num_batches_tracked"});
+  REQUIRE_THROWS_WITH(HintRegressor(HintKind::ConvReg, {2, 3, 4, 4}, {2, 5, 8, 8}),
+                      Catch::Contains("[2,3,4,4]") && Catch::Contains("[2,5,8,8]") &&
+                          Catch::Contains("transposed convolution"));
 }
 
 TEST_CASE("HintRegressor: shape inference and errors naming both shapes", "[kd]") {

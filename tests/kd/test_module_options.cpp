@@ -51,7 +51,7 @@ TEST_CASE("layers and kd modules are created in the dtype asked for", "[kd]") {
   same_draws([](const TensorOptions& o) {
     return std::make_shared<nn::Conv2d>(4, 6, 3, 1, 1, 1, 2, true, o);
   });
-  for (HintKind k : {HintKind::Conv1x1, HintKind::Conv3x3, HintKind::Linear})
+  for (HintKind k : {HintKind::Conv1x1, HintKind::Conv3x3, HintKind::Linear, HintKind::ConvReg})
     same_draws([k](const TensorOptions& o) {
       return std::make_shared<HintRegressor>(k, Shape{2, 3, 4, 4}, Shape{2, 5, 4, 4}, o);
     });

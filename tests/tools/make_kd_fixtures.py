@@ -251,6 +251,21 @@ def feature():
     w.case("nst_same", lambda x: nst(x, ft), fs)
     w.case("nst_pool_student", lambda x: nst(x, fsmall), fs)
     w.case("nst_partial", lambda x: nst(x, fsmall, False), fs)
+    # RepDistiller's ConvReg (models/util.py): conv, then BatchNorm in training mode (batch
+    # statistics, affine 1/0 at initialisation), then ReLU. Drawn after everything above, so the
+    # earlier tensors keep their values.
+    fs6 = torch.randn(4, 3, 6, 6, generator=g)
+    ftr = torch.randn(4, 6, 3, 3, generator=g).relu()
+    wr = torch.randn(6, 3, 3, 3, generator=g) * 0.3
+    br = torch.randn(6, generator=g) * 0.1
+    for name, x in (("fs6", fs6), ("ftr", ftr), ("wr", wr), ("br", br)):
+        w.tensor(name, x)
+
+    def convreg(y):
+        return F.relu(F.batch_norm(y, None, None, training=True, eps=1e-5))
+    w.case("hint_convreg_kernel", lambda x: F.mse_loss(convreg(F.conv2d(x, wr, br)), ftr), fs)
+    w.case("hint_convreg_stride2", lambda x: F.mse_loss(convreg(F.conv2d(x, wr, br, stride=2, padding=1)), ftr),
+           fs6)
 
 
 if __name__ == "__main__":
