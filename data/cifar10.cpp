@@ -51,8 +51,10 @@ Cifar10Bytes read_cifar10(Split split, const std::string& dir_arg, std::int64_t 
          split == Split::Train ? "train" : "test", " split; scripts/get-cifar10.sh DIR fetches them)");
   }
 
+  const char* split_name = split == Split::Train ? "train" : "test";
   std::vector<std::int64_t> records;
   std::int64_t total = 0;
+  std::string short_files;
   for (const auto& path : paths) {
     const auto bytes = static_cast<std::int64_t>(fs::file_size(path));
     RETORT_CHECK(bytes % kCifar10RecordBytes == 0, "cifar10: ", path, ": size ", bytes,
@@ -61,7 +63,20 @@ Cifar10Bytes read_cifar10(Split split, const std::string& dir_arg, std::int64_t 
                  kCifar10RecordBytes, " bytes)");
     records.push_back(bytes / kCifar10RecordBytes);
     total += records.back();
+    if (records.back() != kCifar10FileRecords)
+      short_files += (short_files.empty() ? "" : "; ") + path + " holds " + std::to_string(records.back()) +
+                     " records (" + std::to_string(bytes) + " bytes)";
   }
+  // The whole split is the official one or an error: a copy cut at a record boundary (or an
+  // empty file) would otherwise train or evaluate on whatever is left without a word.
+  RETORT_CHECK(limit != 0, "cifar10: ", dir, ": a limit of 0 records asks for an empty ", split_name,
+               " split (use a positive limit for a subset, or none for the whole split)");
+  RETORT_CHECK(limit > 0 || short_files.empty(), "cifar10: ", dir, ": incomplete ", split_name, " split: ",
+               short_files, "; every CIFAR-10 batch file holds ", kCifar10FileRecords, " records (",
+               kCifar10FileBytes, " bytes). Re-fetch it (scripts/get-cifar10.sh DIR), or ask for a subset with a "
+               "positive limit");
+  RETORT_CHECK(limit < 0 || limit <= total, "cifar10: ", dir, ": ", limit, " records of the ", split_name,
+               " split asked for, but its files hold ", total);
 
   Cifar10Bytes out;
   out.size = limit < 0 ? total : std::min(limit, total);
@@ -79,7 +94,7 @@ Cifar10Bytes read_cifar10(Split split, const std::string& dir_arg, std::int64_t 
     for (std::int64_t r = 0; r < n; ++r) {
       const std::uint8_t* rec = buf.data() + r * kCifar10RecordBytes;
       RETORT_CHECK(rec[0] < kCifar10Classes, "cifar10: ", paths[f], ": label ", int{rec[0]}, " at record ", r,
-                   ", expected 0..9");
+                   " (byte offset ", r * kCifar10RecordBytes, "), expected 0..9");
       out.labels[static_cast<std::size_t>(done + r)] = rec[0];
       std::memcpy(out.pixels.data() + (done + r) * kCifar10ImageBytes, rec + 1, kCifar10ImageBytes);
     }

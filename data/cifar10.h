@@ -21,7 +21,8 @@ namespace retort::data {
 inline constexpr std::int64_t kCifar10Classes = 10;
 inline constexpr std::int64_t kCifar10ImageBytes = 3 * 32 * 32;
 inline constexpr std::int64_t kCifar10RecordBytes = 1 + kCifar10ImageBytes;  // 3073
-inline constexpr std::int64_t kCifar10FileBytes = 10000 * kCifar10RecordBytes;  // an official file
+inline constexpr std::int64_t kCifar10FileRecords = 10000;                           // per official file
+inline constexpr std::int64_t kCifar10FileBytes = kCifar10FileRecords * kCifar10RecordBytes;  // 30,730,000
 
 // The files of a split, in reading order.
 std::vector<std::string> cifar10_files(Split split);
@@ -36,13 +37,16 @@ struct Cifar10Bytes {
 // The folder cifar-10-binary.tar.gz unpacks into.
 inline constexpr const char* kCifar10TarballFolder = "cifar-10-batches-bin";
 
-// Reads the first `limit` records of a split from dir (all when limit < 0); when dir holds none of
-// the split's files but has a cifar-10-batches-bin/ folder (the tarball unpacked into dir), the
-// files are read from there. Checks every file of
-// the split before reading any data, and throws retort::Error — returning nothing partial — when
-// files are missing (the message lists them), a file's size is not a multiple of 3073 (naming the
-// file, its size and the record that is cut), a label is ≥ 10 (file and record index), or a read
-// fails.
+// Reads a split from dir: all of it when limit < 0, its first `limit` records when limit > 0. When
+// dir holds none of the split's files but has a cifar-10-batches-bin/ folder (the tarball unpacked
+// into dir), the files are read from there. Checks every file of the split before reading any
+// data, and throws retort::Error — returning nothing partial — when files are missing (the
+// message lists them), a file's size is not a multiple of 3073 (naming the file, its size and the
+// record that is cut), the whole split is asked for and a file does not hold exactly 10,000
+// records (an empty or cut-short copy: every such file is named with its record count), a limit
+// is 0 (an empty split) or exceeds the records the files hold, a label read is ≥ 10 (file, record
+// index and byte offset), or a read fails. With a positive limit only the records read must be
+// there: a subset asked for explicitly may come from smaller files.
 Cifar10Bytes read_cifar10(Split split, const std::string& dir, std::int64_t limit = -1);
 
 struct Cifar10 {

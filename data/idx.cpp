@@ -2,11 +2,13 @@
 // files too, and reports a gzip stream cut short as an error, which becomes a "truncated" message.
 #include "data/idx.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
+#include <limits>
 #include <memory>
 
 #include "tensor/error.h"
@@ -14,6 +16,10 @@
 namespace retort::data {
 
 namespace {
+
+// Deflate's largest expansion (RFC 1951 stored-length limits; zlib's technical note: 1032:1).
+constexpr std::int64_t kMaxDeflateRatio = 1032;
+constexpr std::int64_t kReadChunk = std::int64_t{16} << 20;
 
 struct GzCloser {
   void operator()(gzFile_s* f) const { gzclose(f); }
@@ -52,6 +58,14 @@ void put_big_endian(std::vector<unsigned char>& out, std::uint32_t v) {
 }  // namespace
 
 IdxBytes read_idx(const std::string& path, std::uint32_t expected_magic, std::int64_t limit) {
+  // The file's real size bounds what its header may claim; a directory or device is refused here
+  // (gzopen would open a directory and fail later with a confusing message).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) fail("read_idx: cannot open ", path, " (", std::strerror(errno), ")");
+  RETORT_CHECK(S_ISREG(st.st_mode), "read_idx: ", path, ": not a regular file (",
+               S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket", ")");
+  const auto file_size = static_cast<std::int64_t>(st.st_size);
+
   GzFile f(gzopen(path.c_str(), "rb"));
   if (!f) fail("read_idx: cannot open ", path, " (", std::strerror(errno), ")");
 
@@ -69,21 +83,46 @@ IdxBytes read_idx(const std::string& path, std::uint32_t expected_magic, std::in
   got = read_up_to(f.get(), dims_raw.data(), 4 * ndims, path, "the dimensions");
   RETORT_CHECK(got == 4 * ndims, "read_idx: ", path, ": truncated header: expected ", ndims,
                " dimensions (", 4 * ndims, " bytes), got ", got, " bytes");
+  // Sizes from the header are untrusted: every product is overflow-checked, and the total is
+  // checked against what the file can hold before anything is allocated for it.
   std::int64_t item_bytes = 1;
   for (int d = 0; d < ndims; ++d) {
     out.dims.push_back(big_endian(&dims_raw[static_cast<std::size_t>(4 * d)]));
-    if (d > 0) item_bytes *= out.dims.back();
-    // Each dim is < 2^32, so checking after every product keeps the arithmetic in range.
-    RETORT_CHECK(item_bytes <= (std::int64_t{1} << 32), "read_idx: ", path,
-                 ": implausible item size in the header");
+    if (d > 0 && __builtin_mul_overflow(item_bytes, out.dims.back(), &item_bytes))
+      fail("read_idx: ", path, ": implausible header: the item size overflows 64 bits");
   }
   const std::int64_t n = ndims > 0 ? out.dims[0] : 1;
   out.items = limit < 0 ? n : std::min(limit, n);
-  const std::int64_t want = out.items * item_bytes;
-  out.bytes.resize(static_cast<std::size_t>(want));
-  got = read_up_to(f.get(), out.bytes.data(), want, path, "the data");
-  RETORT_CHECK(got == want, "read_idx: ", path, ": truncated: expected ", want, " bytes of data (",
-               out.items, " items of ", item_bytes, " bytes), got ", got);
+  std::int64_t want = 0;
+  if (__builtin_mul_overflow(out.items, item_bytes, &want))
+    fail("read_idx: ", path, ": implausible header: ", out.items, " items of ", item_bytes,
+         " bytes overflow 64 bits");
+  const std::int64_t header_bytes = 4 + 4 * std::int64_t{ndims};
+  if (gzdirect(f.get())) {
+    // A plain file: its size is exactly what it holds.
+    const std::int64_t available = std::max<std::int64_t>(file_size - header_bytes, 0);
+    RETORT_CHECK(want <= available, "read_idx: ", path, ": truncated: the header promises ", out.items, " items of ",
+                 item_bytes, " bytes (", want, " bytes of data) but the file holds ", available, " bytes after its ",
+                 header_bytes, "-byte header");
+  } else {
+    // gzip: deflate expands at most 1032:1, so a compressed file of S bytes holds less than 1032·S.
+    const std::int64_t bound = file_size > std::numeric_limits<std::int64_t>::max() / kMaxDeflateRatio
+                                   ? std::numeric_limits<std::int64_t>::max()
+                                   : file_size * kMaxDeflateRatio;
+    RETORT_CHECK(want <= bound, "read_idx: ", path, ": truncated or corrupt: the header promises ", out.items,
+                 " items of ", item_bytes, " bytes (", want, " bytes of data), more than a ", file_size,
+                 "-byte gzip file can hold");
+  }
+  // Read in growing chunks: memory follows the bytes that actually arrive, so a lying gzip
+  // header costs at most one chunk beyond the real data.
+  while (static_cast<std::int64_t>(out.bytes.size()) < want) {
+    const std::int64_t have = static_cast<std::int64_t>(out.bytes.size());
+    const std::int64_t next = std::min(want, std::max(have * 2, kReadChunk));
+    out.bytes.resize(static_cast<std::size_t>(next));
+    got = read_up_to(f.get(), out.bytes.data() + have, next - have, path, "the data");
+    RETORT_CHECK(got == next - have, "read_idx: ", path, ": truncated: expected ", want, " bytes of data (",
+                 out.items, " items of ", item_bytes, " bytes), got ", have + got);
+  }
   return out;
 }
 

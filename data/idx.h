@@ -21,8 +21,12 @@ struct IdxBytes {
 };
 
 // Reads the header and the first `limit` items (all when limit < 0). Throws retort::Error naming
-// the file when it cannot be opened, the magic number is not expected_magic, or the file ends
-// before the header or the requested data.
+// the file when it cannot be opened or is not a regular file, the magic number is not
+// expected_magic, or the file ends before the header or the requested data. The header's sizes
+// are untrusted: their products are overflow-checked, and the data they promise is checked
+// against the file's real size (a plain file) or the most a gzip file of its size can expand to
+// (1032:1) before anything is allocated; the data are then read in growing chunks, so memory
+// follows the bytes that actually arrive.
 IdxBytes read_idx(const std::string& path, std::uint32_t expected_magic, std::int64_t limit = -1);
 
 // Writes a gzip-compressed IDX file with the given magic and dims followed by `bytes` verbatim

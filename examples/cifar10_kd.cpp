@@ -14,42 +14,48 @@
 
 #include "cifar10_kd_run.h"
 #include "common/flags.h"
+#include "common/kd_experiment.h"
 
 using namespace retort;
 using examples::KdArgs;
 
 namespace {
 
-[[noreturn]] void usage(const std::string& bad) {
-  std::fprintf(stderr,
-               "cifar10_kd: %s\n"
-               "usage: cifar10_kd [--data DIR] [--full] [--epochs E] [--teacher-epochs E] [--student-epochs E]\n"
-               "                  [--T T] [--kd-weight W] [--ce-weight W] [--lr LR] [--batch B] [--seed S]\n"
-               "                  [--threads N] [--augment] [--cache-teacher-logits] [--save-teacher F]\n"
-               "                  [--load-teacher F] [--csv FILE] [--out DIR] [--train-limit N] [--test-limit N]\n"
-               "                  [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
-               "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n"
-               "--data DIR: data_batch_1..5.bin and test_batch.bin, in DIR or in DIR/cifar-10-batches-bin\n"
-               "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n%s",
-               bad.c_str(), examples::kCheckpointUsage);
-  std::exit(2);
+[[noreturn]] void usage(const std::string& why) {
+  examples::usage_exit(
+      "cifar10_kd", why,
+      "usage: cifar10_kd [--data DIR] [--full] [--epochs E] [--teacher-epochs E] [--student-epochs E]\n"
+      "                  [--T T] [--kd-weight W] [--ce-weight W] [--lr LR] [--batch B] [--seed S]\n"
+      "                  [--threads N] [--augment] [--cache-teacher-logits] [--save-teacher F]\n"
+      "                  [--load-teacher F] [--csv FILE] [--out DIR] [--train-limit N] [--test-limit N]\n"
+      "                  [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
+      "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n"
+      "--data DIR: data_batch_1..5.bin and test_batch.bin, in DIR or in DIR/cifar-10-batches-bin\n"
+      "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n"
+      "--train-limit/--test-limit N: the first N images of the split (default: all of it)\n"
+      "--teacher-epochs 0 needs --load-teacher F. Outputs (--out, --csv, --save-teacher) are\n"
+      "checked writable before training starts.\n" +
+          std::string(examples::kCheckpointUsage));
 }
 
 KdArgs parse(int argc, char** argv) {
+  using examples::Flags;
   KdArgs a;
-  examples::Flags f(usage);
+  Flags f(usage);
   f.value("--data", a.data);
   f.action("--full", [&] { a.teacher_epochs = a.student_epochs = 10; });
-  f.custom("--epochs", [&](const std::string& v) { a.teacher_epochs = a.student_epochs = f.to_int("--epochs", v); });
-  f.value("--teacher-epochs", a.teacher_epochs);
-  f.value("--student-epochs", a.student_epochs);
-  f.value("--T", a.T);
-  f.value("--kd-weight", a.kd_weight);
-  f.value("--ce-weight", a.ce_weight);
-  f.value("--lr", a.lr);
-  f.value("--batch", a.batch);
+  f.custom("--epochs", [&](const std::string& v) {
+    a.teacher_epochs = a.student_epochs = f.to_int("--epochs", v, Flags::positive);
+  });
+  f.value("--teacher-epochs", a.teacher_epochs, Flags::non_negative);
+  f.value("--student-epochs", a.student_epochs, Flags::positive);
+  f.value("--T", a.T, Flags::positive);
+  f.value("--kd-weight", a.kd_weight, Flags::non_negative);
+  f.value("--ce-weight", a.ce_weight, Flags::non_negative);
+  f.value("--lr", a.lr, Flags::positive);
+  f.value("--batch", a.batch, Flags::positive);
   f.value("--seed", a.seed);
-  f.value("--threads", a.threads);
+  f.value("--threads", a.threads, Flags::positive);
   f.value("--device", a.device);
   f.set("--augment", a.augment);
   f.set("--cache-teacher-logits", a.cache_teacher_logits);
@@ -57,16 +63,30 @@ KdArgs parse(int argc, char** argv) {
   f.value("--load-teacher", a.load_teacher);
   f.value("--csv", a.csv);
   f.value("--out", a.out);
-  f.value("--train-limit", a.train_limit);
-  f.value("--test-limit", a.test_limit);
+  f.value("--train-limit", a.train_limit, Flags::positive);
+  f.value("--test-limit", a.test_limit, Flags::positive);
   examples::add_checkpoint_flags(f, a.checkpoint);
   f.parse(argc, argv);
-  if (a.teacher_epochs < 0 || a.student_epochs < 1 || a.batch < 1 || a.lr <= 0 || a.T <= 0 || a.threads < 1)
-    usage("a value is out of range");
-  if (a.checkpoint.every_batches < 0) usage("--checkpoint-every must be >= 0");
-  if (a.checkpoint.resume && a.checkpoint.dir.empty()) usage("--resume needs --checkpoint-dir");
-  if (a.cache_teacher_logits && a.augment)
-    usage("--cache-teacher-logits is exact only without --augment; use one or the other");
+  f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
+  f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");
+  f.check(a.threads <= examples::kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
+                                                  std::to_string(examples::kMaxThreads));
+  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : examples::kCifar10TrainSize;
+  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
+                                     std::to_string(train_size) + " images)");
+  f.check(a.teacher_epochs > 0 || !a.load_teacher.empty(),
+          "--teacher-epochs 0 trains no teacher: give --load-teacher F, or at least 1 epoch");
+  f.check(!(a.cache_teacher_logits && a.augment),
+          "--cache-teacher-logits is exact only without --augment; use one or the other");
+  try {
+    examples::parse_device(a.device);
+  } catch (const std::exception& e) {
+    usage(e.what());
+  }
+  f.input_file("--load-teacher", a.load_teacher);
+  f.output_dir("--out", a.out);
+  f.output_file("--csv", a.csv.empty() ? a.out + "/metrics.csv" : a.csv);
+  f.output_file("--save-teacher", a.save_teacher);
   return a;
 }
 

@@ -65,7 +65,7 @@ int run_cifar10_kd(const KdArgs& a) {
   write_epoch_csv(csv, rows);
   std::printf("per-epoch metrics: %s\n", csv.c_str());
   plot_epochs(csv, a.out, {"teacher", "student", "kd_student"});
-  return 0;
+  return plot_failures() > 0 ? 1 : 0;
 }
 
 }  // namespace retort::examples

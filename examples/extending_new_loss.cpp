@@ -2,6 +2,7 @@
 // differentiable ops (no hand-written backward), checked by finite differences, and registered as
 // a Distiller term next to cross-entropy. Exits non-zero when a check fails (run by ctest).
 #include <cstdio>
+#include <exception>
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops/elementwise.h"
@@ -29,7 +30,7 @@ Tensor js_loss(const Tensor& s, const Tensor& t, const JsOptions& o = {}) {
   return (kl_pm + kl_qm) * (0.5 * T * T / static_cast<double>(s.size(0)));
 }
 
-int main() {
+int run() {
   // 1. Gradcheck in float64 against central differences.
   Tensor s = randn({4, 5}, kFloat64).set_requires_grad(), t = randn({4, 5}, kFloat64);
   auto gc = gradcheck([&](const std::vector<Tensor>& in) { return js_loss(in[0], t); }, {s});
@@ -56,4 +57,14 @@ int main() {
   }
   std::printf("ce + js: %.4f -> %.4f\n", first, last);
   return gc.ok && last < first ? 0 : 1;
+}
+
+// Any exception (a retort::Error, std::bad_alloc, ...) is reported, not an abort.
+int main() {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "extending_new_loss: %s\n", e.what());
+    return 1;
+  }
 }

@@ -8,12 +8,13 @@
 // This program computes the gradient by autograd and by the formula, for several T, and prints
 // both and their largest difference. It exits non-zero if they ever disagree beyond 1e-12.
 #include <cstdio>
+#include <exception>
 
 #include "retort.h"
 
 using namespace retort;
 
-int main() {
+int run() {
   const std::int64_t N = 4, K = 6;
   Generator gen(7);
   Tensor t = randn({N, K}, kFloat64, &gen) * 3.0;
@@ -31,4 +32,14 @@ int main() {
   }
   std::printf(ok ? "identity holds: dL/ds = T·(softmax(s/T) − softmax(t/T))/N\n" : "MISMATCH\n");
   return ok ? 0 : 1;
+}
+
+// Any exception (a retort::Error, std::bad_alloc, ...) is reported, not an abort.
+int main() {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kd_gradient_identity: %s\n", e.what());
+    return 1;
+  }
 }

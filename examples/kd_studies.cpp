@@ -43,21 +43,22 @@ const std::vector<std::pair<std::string, void (*)(Context&)>>& study_list() {
 [[noreturn]] void usage(const std::string& why) {
   std::string names;
   for (const auto& [n, f] : study_list()) names += n + "|";
-  std::fprintf(stderr,
-               "kd_studies: %s\n"
-               "usage: kd_studies STUDY [--data DIR] [--epochs E] [--teacher-epochs E] [--train-limit N]\n"
-               "                  [--test-limit N] [--batch B] [--lr LR] [--seed S] [--threads N] [--out DIR] [--csv FILE]\n"
-               "                  [--timing S] [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N]\n"
-               "                  [--resume]\n"
-               "STUDY: %sall\n"
-               "Defaults: --epochs 10 (students), --teacher-epochs 10, batch 128, Adam lr 1e-3, --out kd_studies_out.\n"
-               "Epoch lists (epochs 5/10/20, teacher-quality 2/5/10/20) are used as given when --epochs\n"
-               "(resp. --teacher-epochs) is >= 10, else scaled by E/10 (rounded, >= 1, duplicates dropped).\n"
-               "Each study writes OUT/<study>.csv (and .png with gnuplot); --csv FILE also appends every\n"
-               "table cell as study,row,column,value; OUT/metrics.csv has every run's per-epoch metrics.\n"
-               "--timing S: seconds of each size-speed measurement (default 2).\n%s",
-               why.c_str(), names.c_str(), kCheckpointUsage);
-  std::exit(why == "help" ? 0 : 2);
+  usage_exit(
+      "kd_studies", why,
+      "usage: kd_studies STUDY [--data DIR] [--epochs E] [--teacher-epochs E] [--train-limit N]\n"
+      "                  [--test-limit N] [--batch B] [--lr LR] [--seed S] [--threads N] [--out DIR] [--csv FILE]\n"
+      "                  [--timing S] [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N]\n"
+      "                  [--resume]\n"
+      "STUDY: " + names + "all\n"
+      "Defaults: --epochs 10 (students), --teacher-epochs 10, batch 128, Adam lr 1e-3, --out kd_studies_out.\n"
+      "Epoch lists (epochs 5/10/20, teacher-quality 2/5/10/20) are used as given when --epochs\n"
+      "(resp. --teacher-epochs) is >= 10, else scaled by E/10 (rounded, >= 1, duplicates dropped).\n"
+      "Each study writes OUT/<study>.csv (and .png with gnuplot); --csv FILE also appends every\n"
+      "table cell as study,row,column,value; OUT/metrics.csv has every run's per-epoch metrics.\n"
+      "--train-limit/--test-limit N: the first N images of the split (default: all of it).\n"
+      "--timing S: seconds of each size-speed measurement (default 2).\n"
+      "Outputs (--out, --csv) are checked writable before training starts.\n" +
+          std::string(kCheckpointUsage));
 }
 
 Args parse(int argc, char** argv) {
@@ -68,19 +69,33 @@ Args parse(int argc, char** argv) {
     f.value(flag, *field);
   for (auto [flag, field] : {std::pair{"--epochs", &a.epochs}, {"--teacher-epochs", &a.teacher_epochs},
                              {"--threads", &a.threads}})
-    f.value(flag, *field);
+    f.value(flag, *field, Flags::positive);
   for (auto [flag, field] : {std::pair{"--train-limit", &a.train_limit}, {"--test-limit", &a.test_limit},
                              {"--batch", &a.batch}})
-    f.value(flag, *field);
-  for (auto [flag, field] : {std::pair{"--lr", &a.lr}, {"--timing", &a.timing}}) f.value(flag, *field);
+    f.value(flag, *field, Flags::positive);
+  for (auto [flag, field] : {std::pair{"--lr", &a.lr}, {"--timing", &a.timing}}) f.value(flag, *field, Flags::positive);
   f.value("--seed", a.seed);
   add_checkpoint_flags(f, a.checkpoint);
   f.parse(argc, argv);
   if (a.study.empty()) usage("no study given");
-  if (a.checkpoint.every_batches < 0) usage("--checkpoint-every must be >= 0");
-  if (a.checkpoint.resume && a.checkpoint.dir.empty()) usage("--resume needs --checkpoint-dir");
-  if (a.epochs < 1 || a.teacher_epochs < 1 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.timing <= 0)
-    usage("a value is out of range");
+  f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
+  f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");
+  bool known = a.study == "all";
+  for (const auto& s : study_list()) known = known || a.study == s.first;
+  f.check(known, "unknown study " + a.study);
+  f.check(a.batch >= 2, "--batch " + std::to_string(a.batch) + " is too small (at least 2)");
+  f.check(a.threads <= kMaxThreads,
+          "--threads " + std::to_string(a.threads) + " is more than " + std::to_string(kMaxThreads));
+  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : retort::examples::kCifar10TrainSize;
+  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
+                                     std::to_string(train_size) + " images)");
+  try {
+    parse_device(a.device);
+  } catch (const std::exception& e) {
+    usage(e.what());
+  }
+  f.output_dir("--out", a.out);
+  f.output_file("--csv", a.csv);
   return a;
 }
 
@@ -91,7 +106,6 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, void (*)(Context&)>> todo;
   for (const auto& s : study_list())
     if (a.study == "all" || a.study == s.first) todo.push_back(s);
-  if (todo.empty()) usage("unknown study " + a.study);
   try {
     prepare_checkpoint_dir(a.checkpoint);
     Context c(a);
@@ -106,7 +120,7 @@ int main(int argc, char** argv) {
     std::printf("\nper-epoch metrics: %s/metrics.csv\nwall time:", a.out.c_str());
     for (const auto& [name, secs] : times) std::printf(" %s %s", name.c_str(), clock_str(secs).c_str());
     std::printf("\n");
-    return 0;
+    return plot_failures() > 0 ? 1 : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nkd_studies: %s\n", e.what());
     return 1;

@@ -42,21 +42,22 @@ struct Args {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "kd_zoo: %s\n"
-               "usage: kd_zoo [--loss SPEC|all] [--data DIR] [--epochs E] [--teacher-epochs E] [--load-teacher F]\n"
-               "              [--save-teacher F] [--train-limit N] [--test-limit N] [--batch B] [--lr LR] [--seed S]\n"
-               "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
-               "              [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
-               "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
-               "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
-               "loss in turn as CE + that loss. Defaults: --loss kd, students 10 epochs, teacher 5, Adam lr\n"
-               "1e-3, batch 128, --crd-k 4096 (RepDistiller: 16384; CPU-sized here). --csv: the results table\n"
-               "(default OUT/zoo.csv); per-epoch rows go to OUT/metrics.csv. --costs: no training; each loss's\n"
-               "analytic FLOPs/bytes (where kd/cost.h has a model) and measured forward/backward time and\n"
-               "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n%s%s",
-               why.c_str(), kCheckpointUsage, zoo::loss_help().c_str());
-  std::exit(why == "help" ? 0 : 2);
+  usage_exit(
+      "kd_zoo", why,
+      "usage: kd_zoo [--loss SPEC|all] [--data DIR] [--epochs E] [--teacher-epochs E] [--load-teacher F]\n"
+      "              [--save-teacher F] [--train-limit N] [--test-limit N] [--batch B] [--lr LR] [--seed S]\n"
+      "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
+      "              [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
+      "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
+      "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
+      "loss in turn as CE + that loss. Defaults: --loss kd, students 10 epochs, teacher 5, Adam lr\n"
+      "1e-3, batch 128, --crd-k 4096 (RepDistiller: 16384; CPU-sized here). --csv: the results table\n"
+      "(default OUT/zoo.csv); per-epoch rows go to OUT/metrics.csv. --costs: no training; each loss's\n"
+      "analytic FLOPs/bytes (where kd/cost.h has a model) and measured forward/backward time and\n"
+      "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n"
+      "--train-limit/--test-limit N: the first N images of the split (default: all of it).\n"
+      "--teacher-epochs 0 needs --load-teacher F. Outputs are checked writable before training.\n" +
+          std::string(kCheckpointUsage) + zoo::loss_help());
 }
 
 Args parse(int argc, char** argv) {
@@ -66,21 +67,42 @@ Args parse(int argc, char** argv) {
                              {"--save-teacher", &a.save_teacher}, {"--device", &a.device}, {"--csv", &a.csv},
                              {"--out", &a.out}})
     f.value(flag, *field);
-  for (auto [flag, field] : {std::pair{"--epochs", &a.epochs}, {"--teacher-epochs", &a.teacher_epochs},
-                             {"--threads", &a.threads}})
-    f.value(flag, *field);
-  for (auto [flag, field] : {std::pair{"--train-limit", &a.train_limit}, {"--test-limit", &a.test_limit},
-                             {"--batch", &a.batch}, {"--crd-k", &a.crd_k}})
-    f.value(flag, *field);
-  f.value("--lr", a.lr);
+  f.value("--epochs", a.epochs, Flags::positive);
+  f.value("--teacher-epochs", a.teacher_epochs, Flags::non_negative);
+  f.value("--threads", a.threads, Flags::positive);
+  f.value("--train-limit", a.train_limit, Flags::positive);
+  f.value("--test-limit", a.test_limit, Flags::positive);
+  f.value("--batch", a.batch, Flags::positive);
+  f.value("--crd-k", a.crd_k, Flags::positive);
+  f.value("--lr", a.lr, Flags::positive);
   f.value("--seed", a.seed);
   f.set("--costs", a.costs);
   add_checkpoint_flags(f, a.checkpoint);
   f.parse(argc, argv);
-  if (a.checkpoint.every_batches < 0) usage("--checkpoint-every must be >= 0");
-  if (a.checkpoint.resume && a.checkpoint.dir.empty()) usage("--resume needs --checkpoint-dir");
-  if (a.epochs < 1 || a.teacher_epochs < 0 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.crd_k < 1)
-    usage("a value is out of range");
+  f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
+  f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");
+  // Relation losses compare the samples of a batch with each other: one sample has no pairs.
+  f.check(a.batch >= 2, "--batch " + std::to_string(a.batch) + " is too small (the relation losses need >= 2)");
+  f.check(a.threads <= kMaxThreads,
+          "--threads " + std::to_string(a.threads) + " is more than " + std::to_string(kMaxThreads));
+  try {
+    if (a.loss != "all") zoo::parse_losses(a.loss);
+    parse_device(a.device);
+  } catch (const std::exception& e) {
+    std::string why = e.what();
+    if (why.rfind("kd_zoo: ", 0) == 0) why = why.substr(8);
+    usage(why);
+  }
+  if (a.costs) return a;  // no data, no training, no files
+  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : kCifar10TrainSize;
+  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
+                                     std::to_string(train_size) + " images)");
+  f.check(a.teacher_epochs > 0 || !a.load_teacher.empty(),
+          "--teacher-epochs 0 trains no teacher: give --load-teacher F, or at least 1 epoch");
+  f.input_file("--load-teacher", a.load_teacher);
+  f.output_dir("--out", a.out);
+  f.output_file("--csv", a.csv.empty() ? a.out + "/zoo.csv" : a.csv);
+  f.output_file("--save-teacher", a.save_teacher);
   return a;
 }
 
@@ -206,7 +228,7 @@ int main(int argc, char** argv) {
     std::printf("results: %s, per-epoch metrics: %s/metrics.csv\n", csv.c_str(), a.out.c_str());
     plot_bars(csv, a.out + "/zoo_accuracy.png", "kd_zoo: test accuracy by loss", "test accuracy (%)", {3, 4});
     plot_epochs(a.out + "/metrics.csv", a.out, names, "zoo_");
-    return 0;
+    return plot_failures() > 0 ? 1 : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nkd_zoo: %s\n", e.what());
     return 1;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/flags.h"
 #include "common/progress.h"
 #include "data/fashion_mnist.h"
 #include "nn/functional.h"
@@ -29,31 +30,35 @@ struct Args {
   std::int64_t train_limit = -1, test_limit = -1;
 };
 
-[[noreturn]] void usage(const char* bad) {
-  std::fprintf(stderr,
-               "train_student: bad argument '%s'\nusage: train_student [--data DIR] [--epochs E] "
-               "[--batch B] [--lr LR] [--threads N] [--seed S] [--train-limit N] [--test-limit N]\n",
-               bad);
-  std::exit(2);
+[[noreturn]] void usage(const std::string& why) {
+  examples::usage_exit("train_student", why,
+                       "usage: train_student [--data DIR] [--epochs E] [--batch B] [--lr LR] [--threads N] [--seed S]\n"
+                       "                     [--train-limit N] [--test-limit N]\n"
+                       "Trains the seed StudentNet (1x28x28) on Fashion-MNIST with Adam and cross-entropy.\n"
+                       "Defaults: --data /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist),\n"
+                       "5 epochs, batch 128, lr 1e-3, 2 threads, seed 42; --train-limit/--test-limit N: the\n"
+                       "first N images of the split (default: all of it).\n");
 }
 
 Args parse(int argc, char** argv) {
+  using examples::Flags;
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    if (i + 1 >= argc) usage(argv[i]);
-    const char* v = argv[++i];
-    if (k == "--data") a.data = v;
-    else if (k == "--epochs") a.epochs = std::atoi(v);
-    else if (k == "--batch") a.batch = std::atoll(v);
-    else if (k == "--lr") a.lr = std::atof(v);
-    else if (k == "--threads") a.threads = std::atoi(v);
-    else if (k == "--seed") a.seed = std::strtoull(v, nullptr, 10);
-    else if (k == "--train-limit") a.train_limit = std::atoll(v);
-    else if (k == "--test-limit") a.test_limit = std::atoll(v);
-    else usage(argv[i - 1]);
-  }
-  if (a.epochs < 1 || a.batch < 1 || a.lr <= 0 || a.threads < 1) usage("(value out of range)");
+  Flags f(usage);
+  f.value("--data", a.data);
+  f.value("--epochs", a.epochs, Flags::positive);
+  f.value("--batch", a.batch, Flags::positive);
+  f.value("--lr", a.lr, Flags::positive);
+  f.value("--threads", a.threads, Flags::positive);
+  f.value("--seed", a.seed);
+  f.value("--train-limit", a.train_limit, Flags::positive);
+  f.value("--test-limit", a.test_limit, Flags::positive);
+  f.parse(argc, argv);
+  f.check(a.threads <= examples::kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
+                                                  std::to_string(examples::kMaxThreads));
+  // Fashion-MNIST's train split has 60,000 images.
+  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : 60000;
+  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
+                                     std::to_string(train_size) + " images)");
   return a;
 }
 
@@ -78,14 +83,18 @@ double evaluate(nn::Module& net, const data::FashionMnist& test, std::int64_t ba
 
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
-  set_num_threads(a.threads);
   try {
+    set_num_threads(a.threads);
     auto train = data::load_fashion_mnist(data::Split::Train, a.data, a.train_limit);
     auto test = data::load_fashion_mnist(data::Split::Test, a.data, a.test_limit);
     manual_seed(a.seed);
     auto net = std::make_shared<nn::StudentNet>(1, 10, 28);
     optim::Adam opt(net->parameters(), {.lr = a.lr});
     const std::int64_t n = train.labels.numel();
+    // An empty split (a file whose header says 0 images) would train on nothing and report 0/0.
+    RETORT_CHECK(n > 0 && test.labels.numel() > 0, a.data, ": empty split (", n, " train / ",
+                 test.labels.numel(), " test images)");
+    RETORT_CHECK(a.batch <= n, "--batch ", a.batch, " is larger than the train split (", n, " images)");
     const std::int64_t steps = (n + a.batch - 1) / a.batch;
     std::printf("StudentNet (%lld parameters) on Fashion-MNIST: %lld train / %lld test images, batch %lld, "
                 "Adam lr %g, %d threads\n",
@@ -110,7 +119,7 @@ int main(int argc, char** argv) {
                   a.epochs, examples::clock_str(bar.seconds()).c_str(), bar.mean_loss(), bar.accuracy(),
                   evaluate(*net, test, 1000));
     }
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "\ntrain_student: %s\n", e.what());
     return 1;
   }

@@ -4,12 +4,12 @@
 #include "kd/attribution.h"
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
+#include <sstream>
 
 #include "autograd/engine.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 namespace retort::kd {
@@ -116,19 +116,15 @@ std::vector<AttributionRow> gradient_attribution(
 }
 
 void append_attribution_csv(const std::string& path, const std::vector<AttributionRow>& rows) {
-  std::error_code ec;
-  bool need_header = !std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0;
-  std::ofstream f(path, std::ios::app);
-  RETORT_CHECK(f.good(), "append_attribution_csv: cannot open '", path, "' for appending");
+  std::ostringstream f;
   f.precision(10);
-  if (need_header) f << "step,layer,term,grad_norm,cos_ce_kd\n";
   for (const auto& r : rows) {
     f << r.step << ',' << r.layer << ',' << r.term << ',' << r.grad_norm << ',';
     if (std::isnan(r.cos_ce_kd)) f << "nan";
     else f << r.cos_ce_kd;
     f << '\n';
   }
-  RETORT_CHECK(f.good(), "append_attribution_csv: writing '", path, "' failed");
+  append_file_atomically(path, f.str(), "append_attribution_csv", "step,layer,term,grad_norm,cos_ce_kd\n");
 }
 
 }  // namespace retort::kd

@@ -49,7 +49,8 @@ std::vector<AttributionRow> gradient_attribution(
     std::int64_t step, const AttributionOptions& options = {});
 
 // Appends rows to a CSV file "step,layer,term,grad_norm,cos_ce_kd", writing that header first
-// when the file is new or empty; throws naming the path when it cannot be written.
+// when the file is new or empty; throws naming the path when it cannot be written. The file is
+// rewritten whole through AtomicFile (tensor/atomic_file.h), so it never holds a partial row.
 void append_attribution_csv(const std::string& path, const std::vector<AttributionRow>& rows);
 
 }  // namespace retort::kd

@@ -3,13 +3,14 @@
 // gets one colour decision and each edge appears once.
 #include "kd/graph_dump.h"
 
+#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "autograd/node.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 namespace retort::kd {
@@ -143,10 +144,7 @@ std::string to_dot(const NamedRoots& roots, const NameMap& names, DotStats* stat
 }
 
 void write_dot(const std::string& path, const NamedRoots& roots, const NameMap& names) {
-  std::ofstream f(path);
-  RETORT_CHECK(f.good(), "write_dot: cannot open '", path, "' for writing");
-  f << to_dot(roots, names);
-  RETORT_CHECK(f.good(), "write_dot: writing '", path, "' failed");
+  write_file_atomically(path, to_dot(roots, names), "write_dot");
 }
 
 bool dot_available() { return std::system("command -v dot > /dev/null 2>&1") == 0; }
@@ -159,8 +157,21 @@ bool render_png(const std::string& dot_path, const std::string& png_path) {
     for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
   };
-  std::string cmd = "dot -Tpng " + quote(dot_path) + " -o " + quote(png_path) + " 2>/dev/null";
-  return std::system(cmd.c_str()) == 0;
+  // dot writes a temporary file that replaces png_path only once dot succeeded: a failure (a full
+  // disk) leaves no half-written PNG behind.
+  const std::string tmp = temp_path_for(png_path);
+  remove_stale_temp_files(png_path);
+  std::string cmd = "dot -Tpng " + quote(dot_path) + " -o " + quote(tmp) + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return false;
+  }
+  try {
+    publish_file(tmp, png_path, "render_png");
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace retort::kd

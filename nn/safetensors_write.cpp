@@ -1,16 +1,12 @@
-// Writing safetensors files (format in serialization.h). The file is assembled in "<path>.tmp",
-// flushed to disk, and renamed over <path>: rename is atomic on POSIX, so readers see either the
-// old checkpoint or the complete new one.
-#include <unistd.h>
-
+// Writing safetensors files (format in serialization.h) through AtomicFile (tensor/atomic_file.h):
+// a temporary file beside <path>, flushed and fsynced, renamed over <path>, so readers see either
+// the old checkpoint or the complete new one.
 #include <bit>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "nn/serialization.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 namespace retort::nn {
@@ -30,12 +26,6 @@ const char* st_dtype(DType t) {
       return "I64";
   }
   return "?";
-}
-
-// Writes all of buf or throws; also used for the header and the length prefix.
-void write_all(std::FILE* f, const void* buf, std::size_t n, const std::string& path) {
-  if (n > 0 && std::fwrite(buf, 1, n, f) != n)
-    fail("save_safetensors: '", path, "': write failed (disk full?)");
 }
 
 }  // namespace
@@ -68,32 +58,11 @@ void save_safetensors(const NamedTensors& tensors, const std::string& path,
   text.append((8 - text.size() % 8) % 8, ' ');
   std::uint64_t hlen = text.size();
 
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  RETORT_CHECK(f != nullptr, "save_safetensors: '", path, "': cannot open '", tmp,
-               "' for writing: ", std::strerror(errno));
-  try {
-    write_all(f, &hlen, 8, path);
-    write_all(f, text.data(), text.size(), path);
-    for (const Tensor& c : packed)
-      write_all(f, c.raw_data(), c.numel() * dtype_size(c.dtype()), path);
-    if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0)
-      fail("save_safetensors: '", path, "': flushing to disk failed: ", std::strerror(errno));
-  } catch (...) {
-    std::fclose(f);
-    std::remove(tmp.c_str());
-    throw;
-  }
-  if (std::fclose(f) != 0) {
-    std::remove(tmp.c_str());
-    fail("save_safetensors: '", path, "': closing '", tmp, "' failed: ", std::strerror(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    fail("save_safetensors: '", path, "': renaming '", tmp, "' into place failed: ", ec.message());
-  }
+  AtomicFile f(path, "save_safetensors");
+  f.write(&hlen, 8);
+  f.write(text);
+  for (const Tensor& c : packed) f.write(c.raw_data(), c.numel() * dtype_size(c.dtype()));
+  f.commit();
 }
 
 void save_safetensors(const TensorMap& tensors, const std::string& path, const Metadata& metadata) {

@@ -9,14 +9,19 @@
 //                           "data_offsets": [begin, end]}, ... }        (bytes, [begin, end),
 //   [data section: every tensor's row-major little-endian bytes]          relative to the data)
 //
-// Saving writes "<path>.tmp" and renames it over <path> only once it is complete, so a crash or
-// a full disk never leaves a half-written checkpoint in place of a good one.
+// Saving goes through AtomicFile (tensor/atomic_file.h): a temporary file beside <path>, fsynced
+// and renamed over <path> only once it is complete, so a crash or a full disk never leaves a
+// half-written checkpoint in place of a good one (a write error throws, and the old file stays).
 //
-// Loading validates before building anything: the header length fits in the file, the header
-// is a JSON object, every entry has a supported dtype, a non-negative shape and offsets inside
-// the data section whose length equals numel·dtype size, and the tensors exactly tile the data
-// section (no overlap, no gap, nothing after the last one — a truncated file fails here).
-// Errors read "load_safetensors: '<path>': tensor '<name>': <problem>".
+// Loading treats the file as untrusted and validates before allocating anything: the path is a
+// regular file (not a directory or device), the header length fits in the file (and 100 MB), the
+// header is a JSON object nesting at most 64 levels, every entry has a supported dtype, at most
+// 64 dimensions whose non-zero sizes multiply to less than 2^63 bytes (so no stride or offset can
+// overflow, zero-sized dimensions included), offsets inside the data section whose length equals
+// numel·dtype size, and the tensors exactly tile the data section (no overlap, no gap, nothing
+// after the last one — a truncated file fails here). Only then are the tensors allocated and
+// read. Errors read "load_safetensors: '<path>': tensor '<name>': <problem>"; they quote header
+// values only briefly (names cut at 80 bytes, long or nested arrays by their size).
 #pragma once
 #include <map>
 #include <string>

@@ -229,7 +229,8 @@ Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& sizes) 
   RETORT_CHECK(static_cast<std::int64_t>(values.size()) == shape_numel(sizes), "from_vector: ",
                values.size(), " values for shape ", shape_str(sizes));
   Tensor t = empty(sizes, kInt64);
-  std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(std::int64_t));
+  // memcpy's pointers must be valid even for 0 bytes; an empty vector's data() may be null.
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(std::int64_t));
   return t;
 }
 

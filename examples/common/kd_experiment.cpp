@@ -21,7 +21,12 @@
 namespace retort::examples {
 
 Device parse_device(const std::string& spec) {
-  Device dev(spec);
+  Device dev;
+  try {
+    dev = Device(spec);
+  } catch (const Error& e) {
+    fail("--device ", spec, ": ", e.what());
+  }
   if (dev.is_cuda()) {
     RETORT_CHECK(RETORT_WITH_CUDA, "--device ", spec, ": this build has no CUDA (configure with -DRETORT_WITH_CUDA=ON)");
     RETORT_CHECK(dev.index < cuda::device_count(), "--device ", spec, ": no such CUDA device (",
@@ -38,6 +43,10 @@ Device device_of(nn::Module& m) {
 CifarData load_data(const DataOptions& o) {
   data::Cifar10 train = data::load_cifar10(data::Split::Train, o.dir, o.train_limit);
   data::Cifar10 test = data::load_cifar10(data::Split::Test, o.dir, o.test_limit);
+  // load_cifar10 never returns an empty split (whole splits are complete, limits positive); an
+  // empty one here would train on nothing and report 0/0 = nan accuracy.
+  RETORT_CHECK(train.labels.numel() > 0 && test.labels.numel() > 0, "load_data: ", o.dir, ": empty split (",
+               train.labels.numel(), " train / ", test.labels.numel(), " test images)");
   CifarData d;
   d.train_raw = train.images;
   d.train_norm = data::normalize(train.images, data::kImageNetMean, data::kImageNetStd);

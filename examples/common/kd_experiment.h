@@ -35,9 +35,14 @@
 
 namespace retort::examples {
 
+// CIFAR-10's train split: 5 files of 10,000 records (the test split is one such file).
+inline constexpr std::int64_t kCifar10TrainSize = 50000;
+
 struct DataOptions {
   std::string dir = "data-cache/cifar10";
-  std::int64_t train_limit = -1, test_limit = -1;  // first N records of each split (all: < 0)
+  // The first N records of each split when N > 0; the whole split, exactly as the format promises
+  // (50,000 / 10,000 records: a short or empty copy is an error), when N < 0. 0 is an error.
+  std::int64_t train_limit = -1, test_limit = -1;
   Device device = kCPU;                            // where training runs (see the header comment)
 };
 
@@ -56,12 +61,15 @@ struct CifarData {
   Device device = kCPU; // where the nets train; the tensors above stay on the host
 };
 
+// Both splits (data::load_cifar10, see its checks), normalised; throws when either is empty.
 CifarData load_data(const DataOptions& options);
 // The samples whose label is in `classes` (keep = true) or not in it (keep = false), both splits.
 CifarData select_classes(const CifarData& d, const std::vector<std::int64_t>& classes, bool keep);
 
 // A shuffled loader over the train split: normalised images, or (augment) the raw ones with a
 // per-batch RandomCrop(32, padding 4) + RandomHFlip + Normalize on the loader's worker thread.
+// (The programs refuse a batch larger than the train split when they read their flags; a split
+// made smaller later, e.g. by holding classes out, gets one smaller batch per epoch.)
 std::unique_ptr<data::DataLoader> make_loader(const CifarData& d, std::int64_t batch,
                                               std::uint64_t seed, bool augment);
 

@@ -1,5 +1,7 @@
-// Text tables, CSV and gnuplot scripts. Plots are a convenience: a missing gnuplot is reported
-// in one line and never fails a run.
+// Text tables, CSV and gnuplot scripts. Every file goes through AtomicFile (tensor/atomic_file.h):
+// complete or absent, a write error (a full disk) thrown. Plots are a convenience: a missing
+// gnuplot is reported in one line and never fails a run, but a plot that gnuplot could not write
+// whole is an error, not a 0-byte PNG.
 #include "common/report.h"
 
 #include <algorithm>
@@ -7,8 +9,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include "common/progress.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 namespace retort::examples {
@@ -22,16 +27,12 @@ void print_run_table(const std::vector<RunResult>& results) {
 }
 
 void write_epoch_csv(const std::string& path, const std::vector<EpochRow>& rows) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << "run,epoch,train_loss,train_acc,test_acc,seconds,images_per_second\n";
-    for (const auto& r : rows)
-      f << r.run << ',' << r.epoch << ',' << r.loss << ',' << r.train_acc << ',' << r.test_acc << ','
-        << r.seconds << ',' << r.images_per_second << '\n';
-    if (!f) fail("write_epoch_csv: cannot write ", tmp);
-  }
-  std::filesystem::rename(tmp, path);
+  std::ostringstream f;
+  f << "run,epoch,train_loss,train_acc,test_acc,seconds,images_per_second\n";
+  for (const auto& r : rows)
+    f << r.run << ',' << r.epoch << ',' << r.loss << ',' << r.train_acc << ',' << r.test_acc << ',' << r.seconds
+      << ',' << r.images_per_second << '\n';
+  write_file_atomically(path, f.str(), "write_epoch_csv");
 }
 
 void Table::add(std::vector<std::string> row) {
@@ -67,20 +68,18 @@ void Table::print() const {
   for (const auto& r : rows) line(r);
 }
 
-void Table::write_csv(const std::string& path) const {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    auto line = [&](const std::vector<std::string>& cells) {
-      for (std::size_t c = 0; c < cells.size(); ++c) f << (c ? "," : "") << cells[c];
-      f << '\n';
-    };
-    line(header);
-    for (const auto& r : rows) line(r);
-    if (!f) fail("Table::write_csv: cannot write ", tmp);
-  }
-  std::filesystem::rename(tmp, path);
+std::string Table::csv() const {
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (std::size_t c = 0; c < cells.size(); ++c) out += (c ? "," : "") + cells[c];
+    out += '\n';
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+  return out;
 }
+
+void Table::write_csv(const std::string& path) const { write_file_atomically(path, csv(), "Table::write_csv"); }
 
 std::string fmt(double value, int decimals) {
   char buf[64];
@@ -90,13 +89,76 @@ std::string fmt(double value, int decimals) {
 
 bool gnuplot_available() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
 
-bool run_gnuplot(const std::string& script_path, const std::string& script) {
-  {
-    std::ofstream f(script_path);
-    f << script;
-    if (!f) return false;
+namespace {
+
+// A path inside single quotes for the shell.
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// A whole PNG: the signature first and the IEND chunk last (a full disk cuts it short).
+bool complete_png(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  static const std::string kSignature("\x89PNG\r\n\x1a\n", 8);
+  static const std::string kEnd("\0\0\0\0IEND\xae\x42\x60\x82", 12);
+  return bytes.size() >= kSignature.size() + kEnd.size() && bytes.compare(0, 8, kSignature) == 0 &&
+         bytes.compare(bytes.size() - kEnd.size(), kEnd.size(), kEnd) == 0;
+}
+
+int g_plot_failures = 0;
+
+// Runs a plot; a failure is reported on stderr and counted (plot_failures()), not thrown: a run
+// goes on to its remaining outputs and exits 1 at the end.
+bool plotted(const std::function<void()>& plot) {
+  try {
+    plot();
+    return true;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "plot not written: %s\n", e.what());
+    ++g_plot_failures;
+    return false;
   }
-  return std::system(("gnuplot " + script_path).c_str()) == 0;
+}
+
+}  // namespace
+
+int plot_failures() { return g_plot_failures; }
+
+void run_gnuplot(const std::string& script_path, const std::vector<std::string>& pngs,
+                 const std::function<std::string(const std::vector<std::string>& outputs)>& script) {
+  std::vector<std::string> temps;
+  for (const auto& p : pngs) temps.push_back(temp_path_for(p));
+  auto drop = [&] {
+    for (const auto& t : temps) std::remove(t.c_str());
+  };
+  for (const auto& p : pngs) remove_stale_temp_files(p);
+  // The script kept for the user names the final files; gnuplot runs the same script with the
+  // temporary names, from a temporary file of its own.
+  write_file_atomically(script_path, script(pngs), "gnuplot script");
+  const std::string run_script = temp_path_for(script_path);
+  temps.push_back(run_script);
+  write_file_atomically(run_script, script(temps), "gnuplot script");
+  const int rc = std::system(("gnuplot " + shell_quote(run_script)).c_str());
+  if (rc != 0) {
+    drop();
+    fail("gnuplot ", script_path, " failed (status ", rc, "); no plot written");
+  }
+  for (std::size_t i = 0; i < pngs.size(); ++i)
+    if (!complete_png(temps[i])) {
+      drop();
+      fail("gnuplot ", script_path, ": ", pngs[i], " came out incomplete (disk full?); no plot written");
+    }
+  try {
+    for (std::size_t i = 0; i < pngs.size(); ++i) publish_file(temps[i], pngs[i], "gnuplot");
+  } catch (...) {
+    drop();
+    throw;
+  }
+  std::remove(run_script.c_str());
 }
 
 void plot_epochs(const std::string& csv, const std::string& out_dir, const std::vector<std::string>& runs,
@@ -116,18 +178,24 @@ void plot_epochs(const std::string& csv, const std::string& out_dir, const std::
     if (c1 != std::string::npos && c2 != std::string::npos)
       max_epoch = std::max(max_epoch, std::atoi(line.substr(c1 + 1, c2 - c1 - 1).c_str()));
   }
-  std::string gp = "set datafile separator ','\nset terminal pngcairo noenhanced size 900,500\n"
-                   "set xlabel 'epoch'\nset xrange [0.5:" + std::to_string(max_epoch) + ".5]\n";
-  for (auto [col, name] : {std::pair{3, "loss"}, std::pair{5, "test_accuracy"}}) {
-    gp += "set output '" + out_dir + "/" + prefix + name + ".png'\nset ylabel '" + name + "'\nplot ";
-    for (std::size_t i = 0; i < runs.size(); ++i)
-      gp += (i ? ", " : "") + ("'< grep ^" + runs[i] + ", " + csv + "' using 2:" + std::to_string(col) +
-                               " with linespoints title '" + runs[i] + "'");
-    gp += "\n";
-  }
-  if (run_gnuplot(out_dir + "/" + prefix + "plots.gp", gp))
-    std::printf("plots: %s/%sloss.png, %s/%stest_accuracy.png\n", out_dir.c_str(), prefix.c_str(),
-                out_dir.c_str(), prefix.c_str());
+  const std::vector<std::pair<int, std::string>> plots = {{3, "loss"}, {5, "test_accuracy"}};
+  std::vector<std::string> pngs;
+  for (const auto& [col, name] : plots) pngs.push_back(out_dir + "/" + prefix + name + ".png");
+  auto script = [&](const std::vector<std::string>& outputs) {
+    std::string gp = "set datafile separator ','\nset terminal pngcairo noenhanced size 900,500\n"
+                     "set xlabel 'epoch'\nset xrange [0.5:" + std::to_string(max_epoch) + ".5]\n";
+    for (std::size_t p = 0; p < plots.size(); ++p) {
+      const auto& [col, name] = plots[p];
+      gp += "set output '" + outputs[p] + "'\nset ylabel '" + name + "'\nplot ";
+      for (std::size_t i = 0; i < runs.size(); ++i)
+        gp += (i ? ", " : "") + ("'< grep ^" + runs[i] + ", " + csv + "' using 2:" + std::to_string(col) +
+                                 " with linespoints title '" + runs[i] + "'");
+      gp += "\nunset output\n";
+    }
+    return gp;
+  };
+  if (!plotted([&] { run_gnuplot(out_dir + "/" + prefix + "plots.gp", pngs, script); })) return;
+  std::printf("plots: %s, %s\n", pngs[0].c_str(), pngs[1].c_str());
 }
 
 void plot_bars(const std::string& csv, const std::string& png, const std::string& title,
@@ -136,15 +204,18 @@ void plot_bars(const std::string& csv, const std::string& png, const std::string
     std::printf("(gnuplot not installed: no plot; apt-get install gnuplot-nox)\n");
     return;
   }
-  std::string gp = "set datafile separator ','\nset terminal pngcairo noenhanced size 1100,550\nset output '" + png +
-                   "'\nset title '" + title + "' font ',10'\nset ylabel '" + ylabel +
-                   "'\nset style data histogram\nset style histogram clustered gap 1\nset style fill solid 0.8 "
-                   "border -1\nset key autotitle columnhead outside\nset xtics rotate by -30\nset yrange [0:*]\nplot ";
-  for (std::size_t i = 0; i < value_columns.size(); ++i)
-    gp += (i ? ", '' using " : "'" + csv + "' using ") + std::to_string(value_columns[i]) + (i ? "" : ":xtic(1)");
-  gp += "\n";
   std::string script = png.substr(0, png.size() - (png.size() > 4 ? 4 : 0)) + ".gp";
-  if (run_gnuplot(script, gp)) std::printf("plot: %s\n", png.c_str());
+  auto gp = [&](const std::vector<std::string>& outputs) {
+    std::string text = "set datafile separator ','\nset terminal pngcairo noenhanced size 1100,550\nset output '" +
+                       outputs[0] + "'\nset title '" + title + "' font ',10'\nset ylabel '" + ylabel +
+                       "'\nset style data histogram\nset style histogram clustered gap 1\nset style fill solid 0.8 "
+                       "border -1\nset key autotitle columnhead outside\nset xtics rotate by -30\nset yrange [0:*]\nplot ";
+    for (std::size_t i = 0; i < value_columns.size(); ++i)
+      text += (i ? ", '' using " : "'" + csv + "' using ") + std::to_string(value_columns[i]) + (i ? "" : ":xtic(1)");
+    return text + "\nunset output\n";
+  };
+  if (!plotted([&] { run_gnuplot(script, {png}, gp); })) return;
+  std::printf("plot: %s\n", png.c_str());
 }
 
 }  // namespace retort::examples

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "nn/serialization.h"
 #include "retort.h"
+#include "tensor/atomic_file.h"
 
 namespace retort::examples::studies {
 
@@ -179,11 +179,10 @@ void Context::report(const std::string& study, const Table& table, const std::ve
   table.write_csv(csv);
   std::printf("table: %s\n", csv.c_str());
   if (!args_.csv.empty()) {
-    bool fresh = !std::filesystem::exists(args_.csv) || std::filesystem::file_size(args_.csv) == 0;
-    std::ofstream f(args_.csv, std::ios::app);
-    if (fresh) f << "study,row,column,value\n";
+    std::string cells;
     for (const auto& r : table.rows)
-      for (std::size_t c = 1; c < r.size(); ++c) f << study << ',' << r[0] << ',' << table.header[c] << ',' << r[c] << '\n';
+      for (std::size_t c = 1; c < r.size(); ++c) cells += study + ',' + r[0] + ',' + table.header[c] + ',' + r[c] + '\n';
+    append_file_atomically(args_.csv, cells, "kd_studies --csv", "study,row,column,value\n");
   }
   if (!plot_columns.empty()) plot_bars(csv, args_.out + "/" + study + ".png", table.title, ylabel, plot_columns);
 }

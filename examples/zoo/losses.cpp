@@ -3,6 +3,8 @@
 #include "zoo/losses.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -70,14 +72,11 @@ std::vector<WeightedLoss> parse_losses(const std::string& spec) {
     const LossInfo& info = loss_info(name);
     double w = info.weight;
     if (colon != std::string::npos) {
-      std::size_t used = 0;
+      // The whole text, a finite number >= 0 ("nan", "inf", " 1", "1x" are refused).
       std::string ws = item.substr(colon + 1);
-      try {
-        w = std::stod(ws, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      RETORT_CHECK(used == ws.size() && !ws.empty() && w >= 0, "kd_zoo: bad weight '", ws, "' for loss '", name, "'");
+      auto [end, ec] = std::from_chars(ws.data(), ws.data() + ws.size(), w);
+      RETORT_CHECK(ec == std::errc() && end == ws.data() + ws.size() && !ws.empty() && std::isfinite(w) && w >= 0,
+                   "kd_zoo: bad weight '", ws, "' for loss '", name, "' (a finite number >= 0)");
     }
     for (const auto& l : out) RETORT_CHECK(l.name != name, "kd_zoo: loss '", name, "' listed twice in '", spec, "'");
     out.push_back({name, w});

@@ -1,5 +1,6 @@
 // CIFAR-10 reader: small binary files written to a temp dir (values and the R,G,B plane order,
-// file order of the train split, limits, truncated file, bad label, missing files), then the real
+// file order of the train split, limits, truncated file, bad label, missing files, empty or short
+// splits), then the real
 // data when the bundled copy beside the checkout (../shared) can prepare it (statistics computed
 // with numpy from the same files).
 #include "data/cifar10.h"
@@ -59,7 +60,7 @@ TEST_CASE("cifar10 reads records with the R, G, B planes in order", "[data]") {
         out.put(static_cast<char>(v));
       }
   }
-  auto ds = load_cifar10(Split::Test, d.str());
+  auto ds = load_cifar10(Split::Test, d.str(), 1);  // a subset: a whole split has 10,000 records
   REQUIRE(ds.images.sizes() == Shape{1, 3, 32, 32});
   REQUIRE(ds.images.dtype() == kFloat32);
   REQUIRE(ds.labels.sizes() == Shape{1});
@@ -80,7 +81,9 @@ TEST_CASE("cifar10 reads the train files in order, with limits", "[data]") {
   TempDir d("cifar10");
   write_train(d.path);
   write_file(d.path / "test_batch.bin", 100, {8, 8});
-  auto ds = load_cifar10(Split::Train, d.str());
+  // Small files are read only as an explicit subset (a positive limit); the whole split must be
+  // the official one (tested below).
+  auto ds = load_cifar10(Split::Train, d.str(), 7);
   REQUIRE(ds.images.sizes() == Shape{7, 3, 32, 32});
   REQUIRE(ds.labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 9});
   const float* px = ds.images.data<float>();
@@ -91,12 +94,10 @@ TEST_CASE("cifar10 reads the train files in order, with limits", "[data]") {
   // A limit crossing file boundaries (including the empty one) reads only the prefix.
   REQUIRE(load_cifar10(Split::Train, d.str(), 4).labels.to_vector<std::int64_t>() ==
           std::vector<std::int64_t>{0, 1, 2, 3});
-  REQUIRE(load_cifar10(Split::Train, d.str(), 0).images.sizes() == Shape{0, 3, 32, 32});
-  REQUIRE(load_cifar10(Split::Train, d.str(), 100).labels.numel() == 7);
-  REQUIRE(load_cifar10(Split::Test, d.str()).labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{8, 8});
+  REQUIRE(load_cifar10(Split::Test, d.str(), 2).labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{8, 8});
 
   // The byte-keeping Dataset gives the same tensors, per sample and gathered in any order.
-  Cifar10Dataset bytes(Split::Train, d.str());
+  Cifar10Dataset bytes(Split::Train, d.str(), 7);
   REQUIRE(bytes.size() == 7);
   Example e = bytes.get(5);
   REQUIRE(e.input.sizes() == Shape{3, 32, 32});
@@ -139,16 +140,57 @@ TEST_CASE("cifar10 rejects broken directories, naming the file", "[data]") {
     write_train(d.path);
     write_file(d.path / "data_batch_4.bin", 3, {3, 3, 3, 3, 12});
     const std::string path = (d.path / "data_batch_4.bin").string();
-    REQUIRE_THROWS_WITH(load_cifar10(Split::Train, d.str()),
-                        Catch::Contains(path) && Catch::Contains("label 12 at record 4") && Catch::Contains("0..9"));
+    REQUIRE_THROWS_WITH(load_cifar10(Split::Train, d.str(), 11),
+                        Catch::Contains(path) && Catch::Contains("label 12 at record 4 (byte offset 12292)") &&
+                            Catch::Contains("0..9"));
     REQUIRE(load_cifar10(Split::Train, d.str(), 7).labels.numel() == 7);  // stops before record 4
   }
   SECTION("a failed load leaves the caller's data as it was") {
     write_file(d.path / "test_batch.bin", 0, {4});
-    Cifar10 ds = load_cifar10(Split::Test, d.str());
+    Cifar10 ds = load_cifar10(Split::Test, d.str(), 1);
     write_file(d.path / "test_batch.bin", 0, {4, 10});
-    REQUIRE_THROWS_WITH(ds = load_cifar10(Split::Test, d.str()), Catch::Contains("label 10 at record 1"));
+    REQUIRE_THROWS_WITH(ds = load_cifar10(Split::Test, d.str(), 2), Catch::Contains("label 10 at record 1"));
     REQUIRE(ds.labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{4});
+  }
+}
+
+TEST_CASE("cifar10 refuses an empty or short split unless a subset is asked for", "[data]") {
+  TempDir d("cifar10");
+  const std::string test = (d.path / "test_batch.bin").string();
+  SECTION("an empty test_batch.bin (it used to give 0 images and test_acc -nan%)") {
+    std::ofstream(test, std::ios::binary).flush();
+    REQUIRE_THROWS_WITH(read_cifar10(Split::Test, d.str()),
+                        Catch::Contains("incomplete test split") && Catch::Contains(test + " holds 0 records (0 bytes)") &&
+                            Catch::Contains("10000 records (30730000 bytes)"));
+  }
+  SECTION("a file cut at a record boundary") {
+    write_file(test, 0, {1, 2});
+    REQUIRE_THROWS_WITH(load_cifar10(Split::Test, d.str()),
+                        Catch::Contains(test + " holds 2 records (6146 bytes)") && Catch::Contains("positive limit"));
+    // An explicit subset within what is there is fine; beyond it, or empty, is not.
+    REQUIRE(load_cifar10(Split::Test, d.str(), 2).labels.numel() == 2);
+    REQUIRE_THROWS_WITH(load_cifar10(Split::Test, d.str(), 3),
+                        Catch::Contains("3 records of the test split asked for, but its files hold 2"));
+    REQUIRE_THROWS_WITH(load_cifar10(Split::Test, d.str(), 0), Catch::Contains("a limit of 0 records asks for an empty test split"));
+    REQUIRE_THROWS_WITH(Cifar10Dataset(Split::Test, d.str(), 0), Catch::Contains("empty test split"));
+  }
+  SECTION("one short file of the train split is named, the complete ones are not") {
+    for (const auto& name : cifar10_files(Split::Train)) {
+      std::ofstream(d.path / name, std::ios::binary).flush();
+      fs::resize_file(d.path / name, static_cast<std::uintmax_t>(kCifar10FileBytes));  // sparse: 10,000 zero records
+    }
+    fs::resize_file(d.path / "data_batch_3.bin", static_cast<std::uintmax_t>(9999 * kCifar10RecordBytes));
+    REQUIRE_THROWS_WITH(read_cifar10(Split::Train, d.str()),
+                        Catch::Contains("data_batch_3.bin holds 9999 records") && !Catch::Contains("data_batch_2.bin"));
+    fs::resize_file(d.path / "data_batch_3.bin", static_cast<std::uintmax_t>(kCifar10FileBytes));
+    REQUIRE(read_cifar10(Split::Train, d.str(), 20001).size == 20001);
+  }
+  SECTION("a complete file is the whole split") {
+    std::ofstream(test, std::ios::binary).flush();
+    fs::resize_file(test, static_cast<std::uintmax_t>(kCifar10FileBytes));  // sparse: 10,000 zero records
+    Cifar10Bytes b = read_cifar10(Split::Test, d.str());
+    REQUIRE(b.size == kCifar10FileRecords);
+    REQUIRE(b.labels.size() == 10000);
   }
 }
 
@@ -158,14 +200,14 @@ TEST_CASE("cifar10 reads a tarball unpacked into the given directory", "[data]")
   fs::create_directories(nested);
   write_train(nested);
   write_file(nested / "test_batch.bin", 0, {8, 1});
-  Cifar10 train = load_cifar10(Split::Train, d.str());
+  Cifar10 train = load_cifar10(Split::Train, d.str(), 7);
   REQUIRE(train.labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 9});
-  REQUIRE(load_cifar10(Split::Test, d.str()).labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{8, 1});
+  REQUIRE(load_cifar10(Split::Test, d.str(), 2).labels.to_vector<std::int64_t>() == std::vector<std::int64_t>{8, 1});
   // A split file directly in the directory means the copy there is meant, and incomplete.
   write_file(d.path / "data_batch_1.bin", 0, {0});
-  REQUIRE_THROWS_WITH(load_cifar10(Split::Train, d.str()),
+  REQUIRE_THROWS_WITH(load_cifar10(Split::Train, d.str(), 1),
                       Catch::Contains("missing data_batch_2.bin") && !Catch::Contains(kCifar10TarballFolder));
-  REQUIRE(load_cifar10(Split::Test, d.str()).labels.numel() == 2);
+  REQUIRE(load_cifar10(Split::Test, d.str(), 2).labels.numel() == 2);
 }
 
 TEST_CASE("cifar10 class names", "[data]") {

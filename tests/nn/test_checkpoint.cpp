@@ -82,11 +82,11 @@ TEST_CASE("checkpoint: a save killed midway leaves the previous checkpoint usabl
   {
     std::ifstream in(dir.file("full.ckpt"), std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    std::ofstream(p + ".tmp", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    std::ofstream(p + ".retort-tmp.999999.0", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   }
   REQUIRE(nn::load_checkpoint(p).values.at("epoch") == "3");
   // A checkpoint cut short under its final name is refused, never half-read.
-  std::filesystem::copy_file(p + ".tmp", p, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(p + ".retort-tmp.999999.0", p, std::filesystem::copy_options::overwrite_existing);
   REQUIRE_THROWS_WITH(nn::load_checkpoint(p), Catch::Contains("run.ckpt"));
 }
 

@@ -14,6 +14,7 @@
 #include "nn/serialization.h"
 #include "support/helpers.h"
 #include "support/temp_dir.h"
+#include "tensor/atomic_file.h"
 #include "tensor/random.h"
 
 using namespace retort;
@@ -239,4 +240,132 @@ TEST_CASE("saving to an unwritable place fails and leaves no file") {
   TensorMap bad;
   bad["__metadata__"] = zeros({1});
   REQUIRE_THROWS_WITH(save_safetensors(bad, tmp.file("y")), Catch::Contains("invalid tensor name"));
+}
+
+// Regression tests for hostile files: each of these crashed, overflowed or misbehaved before the
+// reader treated every header number as untrusted (docs/reliability.md, "Bad input and faults").
+namespace {
+
+// Writes content to tmp/name, requires load_safetensors to refuse it naming the file; returns the
+// message.
+std::string refusal(const TempDir& tmp, const std::string& name, const std::string& content) {
+  std::string p = tmp.file(name);
+  write_bytes(p, content);
+  std::string msg = error_of([&] { load_safetensors(p); });
+  INFO(msg);
+  REQUIRE_THAT(msg, Catch::Contains("load_safetensors: '" + p + "'"));
+  return msg;
+}
+
+}  // namespace
+
+TEST_CASE("a deeply nested header is refused before parsing and without recursion") {
+  TempDir tmp("nn_ser");
+  // A shape nested a million levels deep: printing it in the error (json::dump) used to recurse
+  // until the stack overflowed (SIGSEGV). Now the nesting is measured before parsing.
+  const int deep = 1'000'000;
+  std::string nested = R"({"a":{"dtype":"F32","shape":)" + std::string(deep, '[') + std::string(deep, ']') +
+                       R"(,"data_offsets":[0,0]}})";
+  REQUIRE_THAT(refusal(tmp, "deep", make_file(nested, "")), Catch::Contains("nests arrays/objects more than 64"));
+  std::string objects;
+  for (int i = 0; i < 100; ++i) objects += "{\"k\":";
+  objects += "1" + std::string(100, '}');
+  REQUIRE_THAT(refusal(tmp, "deep_objects", make_file(R"({"__metadata__":)" + objects + "}", "")),
+               Catch::Contains("more than 64"));
+  // Brackets inside strings are not nesting.
+  std::string p = tmp.file("brackets_in_strings");
+  write_bytes(p, make_file(R"({"__metadata__":{"k":"[[[[\"[[[)" + std::string(1000, '[') +
+                               R"("},"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})",
+                           ""));
+  Metadata meta;
+  REQUIRE(load_safetensors(p, &meta).at("w").numel() == 0);
+  REQUIRE(meta.at("k").size() == 1008);  // an escaped quote among the brackets
+}
+
+TEST_CASE("zero-sized dimensions cannot hide an absurd shape; sizes are overflow-checked") {
+  TempDir tmp("nn_ser");
+  // A zero size used to hide the other sizes from the size check, so [0, 2^62, 4] passed and its
+  // strides overflowed; sizes of 2^63 and more became negative.
+  REQUIRE_THAT(refusal(tmp, "zero_dim", make_file(R"({"a":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})", "")),
+               Catch::Contains("tensor 'a'") && Catch::Contains("too large"));
+  REQUIRE_THAT(refusal(tmp, "zero_dim_f64", make_file(R"({"a":{"dtype":"F64","shape":[1152921504606846976,0],"data_offsets":[0,0]}})", "")),
+               Catch::Contains("too large"));
+  REQUIRE_THAT(refusal(tmp, "above_int64", make_file(R"({"a":{"dtype":"F32","shape":[0,9223372036854775808],"data_offsets":[0,0]}})", "")),
+               Catch::Contains("too large"));
+  REQUIRE_THAT(refusal(tmp, "product", make_file(R"({"a":{"dtype":"I64","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", std::string(8, '\0'))),
+               Catch::Contains("too large"));
+  std::string rank = "[1";
+  for (int i = 0; i < 64; ++i) rank += ",1";
+  REQUIRE_THAT(refusal(tmp, "rank", make_file(R"({"a":{"dtype":"F32","shape":)" + rank + R"(],"data_offsets":[0,4]}})", std::string(4, '\0'))),
+               Catch::Contains("65 dimensions"));
+  REQUIRE_THAT(refusal(tmp, "huge_len", std::string(8, '\xff') + "{}"), Catch::Contains("header length"));
+  REQUIRE_THAT(refusal(tmp, "end_past", make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551615]}})", "xxxx")),
+               Catch::Contains("outside the data section"));
+  // Large but legal zero-sized shapes still load.
+  std::string p = tmp.file("zero_ok");
+  write_bytes(p, make_file(R"({"a":{"dtype":"F32","shape":[0,1048576,1048576],"data_offsets":[0,0]}})", ""));
+  Tensor t = load_safetensors(p).at("a");
+  REQUIRE(t.sizes() == Shape{0, 1048576, 1048576});
+  REQUIRE(t.numel() == 0);
+}
+
+TEST_CASE("error messages quote header values briefly") {
+  TempDir tmp("nn_ser");
+  std::string msg = refusal(tmp, "long_name", make_file("{\"" + std::string(5000, 'n') +
+                                                           R"(":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}})",
+                                                       "xx"));
+  REQUIRE_THAT(msg, Catch::Contains("(5000 bytes)") && Catch::Contains("unsupported dtype"));
+  REQUIRE(msg.size() < 400);
+  std::string shape = "[\"x\"";
+  for (int i = 0; i < 100000; ++i) shape += ",1";
+  msg = refusal(tmp, "long_shape", make_file(R"({"a":{"dtype":"F32","shape":)" + shape + R"(],"data_offsets":[0,4]}})", "xxxx"));
+  REQUIRE_THAT(msg, Catch::Contains("100001 dimensions"));
+  REQUIRE(msg.size() < 400);
+  msg = refusal(tmp, "nested_shape", make_file(R"({"a":{"dtype":"F32","shape":[[1,[2]],3],"data_offsets":[0,4]}})", "xxxx"));
+  REQUIRE_THAT(msg, Catch::Contains("[[...],3]") && Catch::Contains("non-integer"));
+}
+
+TEST_CASE("a directory or a device is refused with its name") {
+  TempDir tmp("nn_ser");
+  // A directory used to be read as a file of "size" 2^63 − 1 and end in std::bad_alloc.
+  REQUIRE_THROWS_WITH(load_safetensors(tmp.str()),
+                      Catch::Contains("load_safetensors: '" + tmp.str() + "'") && Catch::Contains("is a directory"));
+  auto net = std::make_shared<StudentNet>();
+  REQUIRE_THROWS_WITH(load_safetensors(*net, tmp.str()), Catch::Contains("is a directory"));
+  REQUIRE_THROWS_WITH(load_safetensors("/dev/zero"),
+                      Catch::Contains("'/dev/zero'") && Catch::Contains("not a regular file"));
+  REQUIRE_THROWS_WITH(load_safetensors(tmp.file("missing")),
+                      Catch::Contains("cannot open") && Catch::Contains("No such file"));
+}
+
+TEST_CASE("a failed load leaves the caller's metadata untouched") {
+  TempDir tmp("nn_ser");
+  std::string p = tmp.file("meta");
+  write_bytes(p, make_file(R"({"__metadata__":{"epoch":"9"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})",
+                           std::string(4, '\0')));
+  Metadata meta{{"epoch", "1"}};
+  REQUIRE_THROWS(load_safetensors(p, &meta));
+  REQUIRE(meta == Metadata{{"epoch", "1"}});
+}
+
+TEST_CASE("saving on a full disk fails and keeps the old checkpoint with no temporary left") {
+  TempDir tmp("nn_ser");
+  struct Guard {
+    ~Guard() { retort::testing::inject_write_fault(-1); }
+  } guard;
+  manual_seed(3);
+  auto a = std::make_shared<StudentNet>();
+  std::string path = tmp.file("ckpt.safetensors");
+  save_safetensors(*a, path);
+  auto before = read_bytes(path);
+  auto b = std::make_shared<StudentNet>();
+  retort::testing::inject_write_fault(500000);  // ENOSPC half way through the 1 MB of weights
+  REQUIRE_THROWS_WITH(save_safetensors(*b, path),
+                      Catch::Contains("save_safetensors: '" + path + "'") && Catch::Contains("No space left on device"));
+  retort::testing::inject_write_fault(-1);
+  REQUIRE(read_bytes(path) == before);
+  for (const auto& e : fs::directory_iterator(tmp.path)) REQUIRE(e.path().filename() == "ckpt.safetensors");
+  // Saving over a directory is refused before anything is written.
+  fs::create_directories(tmp.path / "dir.safetensors");
+  REQUIRE_THROWS_WITH(save_safetensors(*b, tmp.file("dir.safetensors")), Catch::Contains("not a regular file"));
 }

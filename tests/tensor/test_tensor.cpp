@@ -26,6 +26,19 @@ TEST_CASE("from_vector checks the element count", "[tensor]") {
   REQUIRE_THROWS_WITH(zeros({2}).item<float>(), Catch::Contains("item"));
 }
 
+TEST_CASE("from_vector of empty vectors gives empty tensors", "[tensor]") {
+  // An empty vector's data() may be null, and memcpy(dst, nullptr, 0) is undefined behaviour
+  // (UBSan: "null pointer passed as argument 2, which is declared to never be null").
+  Tensor i = from_vector(std::vector<std::int64_t>{}, {0});
+  REQUIRE(i.sizes() == Shape{0});
+  REQUIRE(i.dtype() == kInt64);
+  REQUIRE(i.to_vector<std::int64_t>().empty());
+  Tensor f = from_vector(std::vector<float>{}, {2, 0});
+  REQUIRE(f.sizes() == Shape{2, 0});
+  REQUIRE(from_vector(std::vector<double>{}, {0, 3}, kFloat64).numel() == 0);
+  REQUIRE_THROWS_WITH(from_vector(std::vector<std::int64_t>{}, {1}), Catch::Contains("0 values for shape [1]"));
+}
+
 TEST_CASE("views share storage and index correctly", "[tensor][views]") {
   Tensor x = from_vector(std::vector<double>{0, 1, 2, 3, 4, 5}, {2, 3}, kFloat64);
   Tensor t = ops::transpose(x, 0, 1);
