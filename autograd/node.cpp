@@ -1,4 +1,5 @@
-// Node bookkeeping and record(): the one place where the graph is extended.
+// Node bookkeeping, iterative graph destruction, and record(): the one place where the graph is
+// extended.
 #include "autograd/node.h"
 
 #include "autograd/grad_mode.h"
@@ -7,12 +8,56 @@ namespace retort {
 
 namespace {
 thread_local bool g_grad_enabled = true;
-}
+}  // namespace
 
 bool grad_enabled() { return g_grad_enabled; }
 void set_grad_enabled(bool on) { g_grad_enabled = on; }
 
 namespace autograd {
+
+namespace {
+
+// What dropping one node may drop in turn: its producers, and its backward function (whose
+// captured tensors can own other nodes through their grad_fn).
+struct DropList {
+  std::vector<std::shared_ptr<Node>> nodes;
+  std::vector<BackwardFn> fns;
+};
+// The list of the outermost ~Node running on this thread, or null. A plain pointer (the list
+// lives on that destructor's stack), so there is no thread_local object to be destroyed before
+// a static tensor's graph at exit.
+thread_local DropList* t_drop = nullptr;
+
+// Empties `list` one element at a time. Each element is moved to a local before it dies, so the
+// nested destructors may push onto the vectors while nothing of them is being destroyed.
+void drain(DropList& list) {
+  while (!list.nodes.empty() || !list.fns.empty()) {
+    if (!list.fns.empty()) {
+      BackwardFn fn = std::move(list.fns.back());
+      list.fns.pop_back();
+    } else {
+      std::shared_ptr<Node> n = std::move(list.nodes.back());
+      list.nodes.pop_back();
+    }
+  }
+}
+
+// Hands what `give` moves onto this thread's work list; the first caller on a thread (no list
+// yet) owns the list and empties it before returning.
+template <class Give>
+void drop(Give give) {
+  if (t_drop) {
+    give(*t_drop);
+    return;
+  }
+  DropList own;
+  t_drop = &own;
+  give(own);
+  drain(own);
+  t_drop = nullptr;
+}
+
+}  // namespace
 
 Node::Node(std::string name, std::vector<Edge> inputs, BackwardFn fn, const Tensor& output)
     : name_(std::move(name)),
@@ -22,6 +67,19 @@ Node::Node(std::string name, std::vector<Edge> inputs, BackwardFn fn, const Tens
       output_sizes_(output.sizes()),
       output_dtype_(output.dtype()) {}
 
+// A recursive destructor would use stack in proportion to the graph's depth (a million-op chain
+// overflows the default 8 MB stack). Instead the outermost ~Node on a thread owns a work list;
+// every node destroyed while it runs only moves its producers and backward function onto that
+// list, and the outermost one destroys them in a loop.
+Node::~Node() {
+  drop([this](DropList& list) {
+    for (Edge& e : inputs_)
+      if (e.node) list.nodes.push_back(std::move(e.node));
+    if (fn_) list.fns.push_back(std::move(fn_));
+  });
+  fn_ = nullptr;
+}
+
 Grads Node::apply(const Tensor& grad_output) {
   RETORT_CHECK(!released_, "backward: the graph through '", name_,
                "' was already freed by an earlier backward; pass retain_graph=true to the first "
@@ -30,8 +88,12 @@ Grads Node::apply(const Tensor& grad_output) {
 }
 
 void Node::release() {
+  // Through the work list too: the captured tensors may hold the last reference to a deep graph
+  // (a saved input whose producers nothing else keeps).
+  BackwardFn dropped = std::move(fn_);
   fn_ = nullptr;
   released_ = true;
+  if (dropped) drop([&dropped](DropList& list) { list.fns.push_back(std::move(dropped)); });
 }
 
 bool needs_grad(const std::vector<Tensor>& inputs) {

@@ -15,6 +15,11 @@
 // the node, so capturing y would make a reference cycle and leak graphs that never run backward.
 // record() only builds a node when grad mode is on and some input requires grad; otherwise it
 // returns y untouched, so inference pays nothing.
+//
+// Dropping a graph is iterative: a node's destructor hands its producers (edges) and its backward
+// function (whose captured tensors may own further nodes) to a per-thread work list that the
+// outermost destructor empties in a loop, so a chain of any length is freed in constant stack
+// depth.
 #pragma once
 #include <functional>
 #include <memory>
@@ -36,6 +41,9 @@ struct Edge {
 class Node {
  public:
   Node(std::string name, std::vector<Edge> inputs, BackwardFn fn, const Tensor& output);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
 
   const std::string& name() const { return name_; }
   const std::vector<Edge>& inputs() const { return inputs_; }
