@@ -1,19 +1,25 @@
 // Node bookkeeping, iterative graph destruction, and record(): the one place where the graph is
-// extended.
+// extended, and so where anomaly mode checks every op's forward output. The per-thread switches
+// (grad mode, anomaly mode) live here so that record() reads them directly.
 #include "autograd/node.h"
 
+#include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
 
 namespace retort {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local bool g_detect_anomaly = false;
 }  // namespace
 
 bool grad_enabled() { return g_grad_enabled; }
 void set_grad_enabled(bool on) { g_grad_enabled = on; }
 
 namespace autograd {
+
+bool detect_anomaly() { return g_detect_anomaly; }
+void set_detect_anomaly(bool on) { g_detect_anomaly = on; }
 
 namespace {
 
@@ -103,7 +109,9 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn) {
+namespace {
+
+Tensor attach(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn) {
   if (!needs_grad(inputs)) return output;
   std::vector<Edge> edges;
   edges.reserve(inputs.size());
@@ -122,6 +130,24 @@ Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
   return output;
+}
+
+// record() in anomaly mode: the output is checked before a node is attached, and the node keeps
+// its inputs' shapes for the backward check's message.
+Tensor attach_checked(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn) {
+  check_forward(name, inputs, output);
+  Tensor y = attach(name, inputs, std::move(output), std::move(fn));
+  if (y.grad_fn()) y.grad_fn()->set_input_shapes(input_shapes_text(inputs));
+  return y;
+}
+
+}  // namespace
+
+// Off, anomaly mode costs this one test of a thread-local flag.
+Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn) {
+  if (g_detect_anomaly) [[unlikely]]
+    return attach_checked(name, inputs, std::move(output), std::move(fn));
+  return attach(name, inputs, std::move(output), std::move(fn));
 }
 
 }  // namespace autograd

@@ -56,6 +56,11 @@ class Node {
   std::shared_ptr<TensorImpl> output() const { return output_.lock(); }
   const Shape& output_sizes() const { return output_sizes_; }
   DType output_dtype() const { return output_dtype_; }
+  // The forward inputs' shapes as text ("[4,5], -, [5]"; - for an undefined input), kept only for
+  // nodes recorded in anomaly mode (autograd/anomaly.h) so its backward errors can name them;
+  // empty otherwise.
+  const std::string& input_shapes() const { return input_shapes_; }
+  void set_input_shapes(std::string text) { input_shapes_ = std::move(text); }
 
  private:
   std::string name_;
@@ -64,6 +69,7 @@ class Node {
   std::weak_ptr<TensorImpl> output_;
   Shape output_sizes_;
   DType output_dtype_;
+  std::string input_shapes_;
   bool released_ = false;
 };
 
