@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "autograd/anomaly.h"
 #include "cifar10_kd_run.h"
 #include "common/flags.h"
 
@@ -27,10 +28,12 @@ namespace {
                "                  [--T T] [--kd-weight W] [--ce-weight W] [--lr LR] [--batch B] [--seed S]\n"
                "                  [--threads N] [--augment] [--cache-teacher-logits] [--save-teacher F]\n"
                "                  [--load-teacher F] [--csv FILE] [--out DIR] [--train-limit N] [--test-limit N]\n"
-               "                  [--device cpu|cuda|cuda:N]\n"
+               "                  [--device cpu|cuda|cuda:N] [--detect-anomaly]\n"
                "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n"
                "--data DIR: data_batch_1..5.bin and test_batch.bin, in DIR or in DIR/cifar-10-batches-bin\n"
-               "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n",
+               "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n"
+               "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
+               "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n",
                bad.c_str());
   std::exit(2);
 }
@@ -59,6 +62,7 @@ KdArgs parse(int argc, char** argv) {
   f.value("--out", a.out);
   f.value("--train-limit", a.train_limit);
   f.value("--test-limit", a.test_limit);
+  f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
   if (a.teacher_epochs < 0 || a.student_epochs < 1 || a.batch < 1 || a.lr <= 0 || a.T <= 0 || a.threads < 1)
     usage("a value is out of range");

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/anomaly.h"
 #include "common/flags.h"
 #include "common/progress.h"
 #include "studies/study.h"
@@ -47,14 +48,16 @@ const std::vector<std::pair<std::string, void (*)(Context&)>>& study_list() {
                "kd_studies: %s\n"
                "usage: kd_studies STUDY [--data DIR] [--epochs E] [--teacher-epochs E] [--train-limit N]\n"
                "                  [--test-limit N] [--batch B] [--lr LR] [--seed S] [--threads N] [--out DIR] [--csv FILE]\n"
-               "                  [--timing S] [--device cpu|cuda|cuda:N]\n"
+               "                  [--timing S] [--device cpu|cuda|cuda:N] [--detect-anomaly]\n"
                "STUDY: %sall\n"
                "Defaults: --epochs 10 (students), --teacher-epochs 10, batch 128, Adam lr 1e-3, --out kd_studies_out.\n"
                "Epoch lists (epochs 5/10/20, teacher-quality 2/5/10/20) are used as given when --epochs\n"
                "(resp. --teacher-epochs) is >= 10, else scaled by E/10 (rounded, >= 1, duplicates dropped).\n"
                "Each study writes OUT/<study>.csv (and .png with gnuplot); --csv FILE also appends every\n"
                "table cell as study,row,column,value; OUT/metrics.csv has every run's per-epoch metrics.\n"
-               "--timing S: seconds of each size-speed measurement (default 2).\n",
+               "--timing S: seconds of each size-speed measurement (default 2).\n"
+               "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
+               "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n",
                why.c_str(), names.c_str());
   std::exit(why == "help" ? 0 : 2);
 }
@@ -73,6 +76,7 @@ Args parse(int argc, char** argv) {
     f.value(flag, *field);
   for (auto [flag, field] : {std::pair{"--lr", &a.lr}, {"--timing", &a.timing}}) f.value(flag, *field);
   f.value("--seed", a.seed);
+  f.action("--detect-anomaly", [] { retort::autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
   if (a.study.empty()) usage("no study given");
   if (a.epochs < 1 || a.teacher_epochs < 1 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.timing <= 0)

@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "autograd/anomaly.h"
 #include "common/flags.h"
 #include "common/kd_experiment.h"
 #include "common/progress.h"
@@ -46,13 +47,17 @@ struct Args {
                "usage: kd_zoo [--loss SPEC|all] [--data DIR] [--epochs E] [--teacher-epochs E] [--load-teacher F]\n"
                "              [--save-teacher F] [--train-limit N] [--test-limit N] [--batch B] [--lr LR] [--seed S]\n"
                "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
+               "              [--detect-anomaly]\n"
                "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
                "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
                "loss in turn as CE + that loss. Defaults: --loss kd, students 10 epochs, teacher 5, Adam lr\n"
                "1e-3, batch 128, --crd-k 4096 (RepDistiller: 16384; CPU-sized here). --csv: the results table\n"
                "(default OUT/zoo.csv); per-epoch rows go to OUT/metrics.csv. --costs: no training; each loss's\n"
                "analytic FLOPs/bytes (where kd/cost.h has a model) and measured forward/backward time and\n"
-               "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n%s",
+               "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n"
+               "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
+               "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n"
+               "%s",
                why.c_str(), zoo::loss_help().c_str());
   std::exit(why == "help" ? 0 : 2);
 }
@@ -73,6 +78,7 @@ Args parse(int argc, char** argv) {
   f.value("--lr", a.lr);
   f.value("--seed", a.seed);
   f.set("--costs", a.costs);
+  f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
   if (a.epochs < 1 || a.teacher_epochs < 0 || a.batch < 2 || a.lr <= 0 || a.threads < 1 || a.crd_k < 1)
     usage("a value is out of range");

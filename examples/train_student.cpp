@@ -2,7 +2,8 @@
 // 1×28×28 input, trained on Fashion-MNIST with Adam and cross-entropy. Prints a progress line per
 // batch (loss, running accuracy, images/s, ETA) and test accuracy after each epoch.
 // usage: train_student [--data DIR] [--epochs E] [--batch B] [--lr LR] [--threads N] [--seed S]
-//                      [--train-limit N] [--test-limit N]
+//                      [--train-limit N] [--test-limit N] [--detect-anomaly]
+// --detect-anomaly turns autograd's anomaly mode on for the whole run (autograd/anomaly.h).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -32,7 +33,8 @@ struct Args {
 [[noreturn]] void usage(const char* bad) {
   std::fprintf(stderr,
                "train_student: bad argument '%s'\nusage: train_student [--data DIR] [--epochs E] "
-               "[--batch B] [--lr LR] [--threads N] [--seed S] [--train-limit N] [--test-limit N]\n",
+               "[--batch B] [--lr LR] [--threads N] [--seed S] [--train-limit N] [--test-limit N]\n"
+               "                     [--detect-anomaly]\n",
                bad);
   std::exit(2);
 }
@@ -41,6 +43,10 @@ Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
+    if (k == "--detect-anomaly") {
+      autograd::set_detect_anomaly(true);
+      continue;
+    }
     if (i + 1 >= argc) usage(argv[i]);
     const char* v = argv[++i];
     if (k == "--data") a.data = v;
