@@ -29,9 +29,9 @@ struct DropList {
   std::vector<std::shared_ptr<Node>> nodes;
   std::vector<BackwardFn> fns;
 };
-// The list of the outermost ~Node running on this thread, or null. A plain pointer (the list
-// lives on that destructor's stack), so there is no thread_local object to be destroyed before
-// a static tensor's graph at exit.
+// This thread's active work list (a DropScope's, on the outermost destructor's stack), or null.
+// A plain pointer, so there is no thread_local object to be destroyed before a static tensor's
+// graph at exit.
 thread_local DropList* t_drop = nullptr;
 
 // Empties `list` one element at a time. Each element is moved to a local before it dies, so the
@@ -48,20 +48,21 @@ void drain(DropList& list) {
   }
 }
 
-// Hands what `give` moves onto this thread's work list; the first caller on a thread (no list
-// yet) owns the list and empties it before returning.
-template <class Give>
-void drop(Give give) {
-  if (t_drop) {
-    give(*t_drop);
-    return;
+// Makes a work list this thread's for its lifetime, then empties it: while it is active, a node
+// whose last reference goes only queues what it owns instead of destroying it.
+class DropScope {
+ public:
+  DropScope() { t_drop = &list_; }
+  ~DropScope() {
+    drain(list_);
+    t_drop = nullptr;
   }
-  DropList own;
-  t_drop = &own;
-  give(own);
-  drain(own);
-  t_drop = nullptr;
-}
+  DropScope(const DropScope&) = delete;
+  DropScope& operator=(const DropScope&) = delete;
+
+ private:
+  DropList list_;
+};
 
 }  // namespace
 
@@ -74,16 +75,21 @@ Node::Node(std::string name, std::vector<Edge> inputs, BackwardFn fn, const Tens
       output_dtype_(output.dtype()) {}
 
 // A recursive destructor would use stack in proportion to the graph's depth (a million-op chain
-// overflows the default 8 MB stack). Instead the outermost ~Node on a thread owns a work list;
-// every node destroyed while it runs only moves its producers and backward function onto that
-// list, and the outermost one destroys them in a loop.
+// overflows the default 8 MB stack). Instead the outermost ~Node on a thread activates a work list
+// and drops its own producers and backward function in place; every node that dies meanwhile only
+// moves its own onto the list, which the outermost one then empties in a loop. The list allocates
+// only when such a nested node exists.
 Node::~Node() {
-  drop([this](DropList& list) {
+  if (DropList* list = t_drop) {
     for (Edge& e : inputs_)
-      if (e.node) list.nodes.push_back(std::move(e.node));
-    if (fn_) list.fns.push_back(std::move(fn_));
-  });
+      if (e.node) list->nodes.push_back(std::move(e.node));
+    if (fn_) list->fns.push_back(std::move(fn_));
+    fn_ = nullptr;
+    return;
+  }
+  DropScope scope;
   fn_ = nullptr;
+  for (Edge& e : inputs_) e.node.reset();
 }
 
 Grads Node::apply(const Tensor& grad_output) {
@@ -96,10 +102,14 @@ Grads Node::apply(const Tensor& grad_output) {
 void Node::release() {
   // Through the work list too: the captured tensors may hold the last reference to a deep graph
   // (a saved input whose producers nothing else keeps).
-  BackwardFn dropped = std::move(fn_);
-  fn_ = nullptr;
   released_ = true;
-  if (dropped) drop([&dropped](DropList& list) { list.fns.push_back(std::move(dropped)); });
+  if (DropList* list = t_drop) {
+    if (fn_) list->fns.push_back(std::move(fn_));
+    fn_ = nullptr;
+    return;
+  }
+  DropScope scope;
+  fn_ = nullptr;
 }
 
 bool needs_grad(const std::vector<Tensor>& inputs) {
@@ -111,8 +121,11 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
 
 namespace {
 
-Tensor attach(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn) {
-  if (!needs_grad(inputs)) return output;
+// record()'s body, taking over `output` and `fn`. Inlined into both callers, so that with anomaly
+// mode off record() is this body behind one test.
+[[gnu::always_inline]] inline Tensor attach(const char* name, const std::vector<Tensor>& inputs, Tensor& output,
+                                            BackwardFn& fn) {
+  if (!needs_grad(inputs)) return std::move(output);
   std::vector<Edge> edges;
   edges.reserve(inputs.size());
   for (const auto& t : inputs) {
@@ -129,14 +142,14 @@ Tensor attach(const char* name, const std::vector<Tensor>& inputs, Tensor output
   auto node = std::make_shared<Node>(name, std::move(edges), std::move(fn), output);
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
-  return output;
+  return std::move(output);
 }
 
 // record() in anomaly mode: the output is checked before a node is attached, and the node keeps
 // its inputs' shapes for the backward check's message.
 Tensor attach_checked(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn) {
   check_forward(name, inputs, output);
-  Tensor y = attach(name, inputs, std::move(output), std::move(fn));
+  Tensor y = attach(name, inputs, output, fn);
   if (y.grad_fn()) y.grad_fn()->set_input_shapes(input_shapes_text(inputs));
   return y;
 }
@@ -147,7 +160,7 @@ Tensor attach_checked(const char* name, const std::vector<Tensor>& inputs, Tenso
 Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn) {
   if (g_detect_anomaly) [[unlikely]]
     return attach_checked(name, inputs, std::move(output), std::move(fn));
-  return attach(name, inputs, std::move(output), std::move(fn));
+  return attach(name, inputs, output, fn);
 }
 
 }  // namespace autograd
