@@ -3,6 +3,7 @@
 #include "retort_config.h"
 #include "tensor/tensor.h"
 #include "tensor/random.h"
+#include "autograd/anomaly.h"
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "autograd/gradcheck.h"

@@ -1,11 +1,14 @@
 // The backward engine. Two passes: (1) an explicit-stack DFS from the root's node counts, for each
 // node, how many edges in this graph point at it; (2) a ready queue processes a node only once all
-// its consumers have contributed, so each backward function runs exactly once per call.
+// its consumers have contributed, so each backward function runs exactly once per call. In
+// anomaly mode (read once per call) every gradient entering and leaving a backward function is
+// checked for NaN/Inf (autograd/anomaly.h).
 #include "autograd/engine.h"
 
 #include <unordered_map>
 #include <vector>
 
+#include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "tensor/elementwise.h"
@@ -46,6 +49,8 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
   }
   RETORT_CHECK(g.sizes() == root.sizes(), "backward: gradient ", shape_str(g.sizes()),
                " does not match tensor ", shape_str(root.sizes()));
+  const bool anomaly = detect_anomaly();
+  if (anomaly) check_root_gradient(root, g);
   NoGradGuard no_grad;
   if (!root.grad_fn()) {
     accumulate_into(*root.impl(), g);
@@ -82,9 +87,11 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
       Tensor gout = std::move(found->second);
       grads.erase(found);
       if (auto out = n->output(); out && out->retains_grad) accumulate_into(*out, gout);
+      if (anomaly) check_incoming(*n, gout);
       gin = n->apply(gout);
       RETORT_CHECK(gin.size() == n->inputs().size(), "backward: node '", n->name(), "' returned ",
                    gin.size(), " gradients for ", n->inputs().size(), " inputs");
+      if (anomaly) check_backward(*n, gin);
     }
     for (std::size_t i = 0; i < n->inputs().size(); ++i) {
       const Edge& e = n->inputs()[i];

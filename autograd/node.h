@@ -15,6 +15,11 @@
 // the node, so capturing y would make a reference cycle and leak graphs that never run backward.
 // record() only builds a node when grad mode is on and some input requires grad; otherwise it
 // returns y untouched, so inference pays nothing.
+//
+// Dropping a graph is iterative: a node's destructor hands its producers (edges) and its backward
+// function (whose captured tensors may own further nodes) to a per-thread work list that the
+// outermost destructor empties in a loop, so a chain of any length is freed in constant stack
+// depth.
 #pragma once
 #include <functional>
 #include <memory>
@@ -36,6 +41,9 @@ struct Edge {
 class Node {
  public:
   Node(std::string name, std::vector<Edge> inputs, BackwardFn fn, const Tensor& output);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
 
   const std::string& name() const { return name_; }
   const std::vector<Edge>& inputs() const { return inputs_; }
@@ -48,6 +56,11 @@ class Node {
   std::shared_ptr<TensorImpl> output() const { return output_.lock(); }
   const Shape& output_sizes() const { return output_sizes_; }
   DType output_dtype() const { return output_dtype_; }
+  // The forward inputs' shapes as text ("[4,5], -, [5]"; - for an undefined input), kept only for
+  // nodes recorded in anomaly mode (autograd/anomaly.h) so its backward errors can name them;
+  // empty otherwise.
+  const std::string& input_shapes() const { return input_shapes_; }
+  void set_input_shapes(std::string text) { input_shapes_ = std::move(text); }
 
  private:
   std::string name_;
@@ -56,6 +69,7 @@ class Node {
   std::weak_ptr<TensorImpl> output_;
   Shape output_sizes_;
   DType output_dtype_;
+  std::string input_shapes_;
   bool released_ = false;
 };
 

@@ -6,7 +6,9 @@
 //   kd_step        teacher forward under no_grad + student forward/backward with
 //                  0.25·T²·KL(softmax(t/T) ‖ softmax(s/T)) + 0.75·CE at T = 2, Adam step
 //   teacher_infer  TeacherNet in eval mode, forward under no_grad
-// usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda|cuda:N]
+// usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda|cuda:N] [--detect-anomaly]
+// --detect-anomaly runs every workload with autograd's anomaly mode on (autograd/anomaly.h), to
+// measure what its NaN/Inf checks cost.
 // On a GPU every timed step ends with cuda::synchronize(), so a step is timed to its last kernel
 // (kernels are queued asynchronously and would otherwise be timed only as launches).
 #include <algorithm>
@@ -63,7 +65,7 @@ std::function<void()> train_step(nn::Module& model, optim::Optimizer& opt, const
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr, "usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda|cuda:N]\n");
+  std::fprintf(stderr, "usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda|cuda:N] [--detect-anomaly]\n");
   std::exit(2);
 }
 
@@ -72,8 +74,13 @@ std::function<void()> train_step(nn::Module& model, optim::Optimizer& opt, const
 int main(int argc, char** argv) {
   int threads = 2, steps = 20;
   std::string device = "cpu";
+  bool anomaly = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--detect-anomaly") {
+      anomaly = true;
+      continue;
+    }
     if (i + 1 >= argc) usage();
     if (a == "--threads") threads = std::atoi(argv[++i]);
     else if (a == "--steps") steps = std::atoi(argv[++i]);
@@ -95,6 +102,7 @@ int main(int argc, char** argv) {
   }
   g_on_gpu = dev.is_cuda();
   set_num_threads(threads);
+  autograd::set_detect_anomaly(anomaly);
   manual_seed(0);
 
   Tensor x = randn({kBatch, 3, 32, 32}).to(dev);
@@ -129,8 +137,8 @@ int main(int argc, char** argv) {
     NoGradGuard ng;
     (*teacher)(x);
   }));
-  std::printf("# retort %s device=%s threads=%d batch=%lld steps=%d\n", RETORT_VERSION, dev.str().c_str(),
-              threads, static_cast<long long>(kBatch), steps);
+  std::printf("# retort %s device=%s threads=%d batch=%lld steps=%d anomaly=%s\n", RETORT_VERSION,
+              dev.str().c_str(), threads, static_cast<long long>(kBatch), steps, anomaly ? "on" : "off");
   for (auto& [name, v] : res) std::printf("%s %.1f img/s\n", name, v);
   return 0;
 }

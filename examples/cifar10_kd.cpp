@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "autograd/anomaly.h"
 #include "cifar10_kd_run.h"
 #include "common/flags.h"
 #include "common/kd_experiment.h"
@@ -29,12 +30,15 @@ namespace {
       "                  [--threads N] [--augment] [--cache-teacher-logits] [--save-teacher F]\n"
       "                  [--load-teacher F] [--csv FILE] [--out DIR] [--train-limit N] [--test-limit N]\n"
       "                  [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
+      "                  [--detect-anomaly]\n"
       "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n"
       "--data DIR: data_batch_1..5.bin and test_batch.bin, in DIR or in DIR/cifar-10-batches-bin\n"
       "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n"
       "--train-limit/--test-limit N: the first N images of the split (default: all of it)\n"
       "--teacher-epochs 0 needs --load-teacher F. Outputs (--out, --csv, --save-teacher) are\n"
-      "checked writable before training starts.\n" +
+      "checked writable before training starts.\n"
+      "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
+      "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n" +
           std::string(examples::kCheckpointUsage));
 }
 
@@ -66,6 +70,7 @@ KdArgs parse(int argc, char** argv) {
   f.value("--train-limit", a.train_limit, Flags::positive);
   f.value("--test-limit", a.test_limit, Flags::positive);
   examples::add_checkpoint_flags(f, a.checkpoint);
+  f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
   f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
   f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");

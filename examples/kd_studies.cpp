@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/anomaly.h"
 #include "common/flags.h"
 #include "common/progress.h"
 #include "studies/study.h"
@@ -48,7 +49,7 @@ const std::vector<std::pair<std::string, void (*)(Context&)>>& study_list() {
       "usage: kd_studies STUDY [--data DIR] [--epochs E] [--teacher-epochs E] [--train-limit N]\n"
       "                  [--test-limit N] [--batch B] [--lr LR] [--seed S] [--threads N] [--out DIR] [--csv FILE]\n"
       "                  [--timing S] [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N]\n"
-      "                  [--resume]\n"
+      "                  [--resume] [--detect-anomaly]\n"
       "STUDY: " + names + "all\n"
       "Defaults: --epochs 10 (students), --teacher-epochs 10, batch 128, Adam lr 1e-3, --out kd_studies_out.\n"
       "Epoch lists (epochs 5/10/20, teacher-quality 2/5/10/20) are used as given when --epochs\n"
@@ -57,7 +58,9 @@ const std::vector<std::pair<std::string, void (*)(Context&)>>& study_list() {
       "table cell as study,row,column,value; OUT/metrics.csv has every run's per-epoch metrics.\n"
       "--train-limit/--test-limit N: the first N images of the split (default: all of it).\n"
       "--timing S: seconds of each size-speed measurement (default 2).\n"
-      "Outputs (--out, --csv) are checked writable before training starts.\n" +
+      "Outputs (--out, --csv) are checked writable before training starts.\n"
+      "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
+      "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n" +
           std::string(kCheckpointUsage));
 }
 
@@ -76,6 +79,7 @@ Args parse(int argc, char** argv) {
   for (auto [flag, field] : {std::pair{"--lr", &a.lr}, {"--timing", &a.timing}}) f.value(flag, *field, Flags::positive);
   f.value("--seed", a.seed);
   add_checkpoint_flags(f, a.checkpoint);
+  f.action("--detect-anomaly", [] { retort::autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
   if (a.study.empty()) usage("no study given");
   f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");

@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "autograd/anomaly.h"
 #include "common/flags.h"
 #include "common/kd_experiment.h"
 #include "common/progress.h"
@@ -47,7 +48,7 @@ struct Args {
       "usage: kd_zoo [--loss SPEC|all] [--data DIR] [--epochs E] [--teacher-epochs E] [--load-teacher F]\n"
       "              [--save-teacher F] [--train-limit N] [--test-limit N] [--batch B] [--lr LR] [--seed S]\n"
       "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
-      "              [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
+      "              [--checkpoint-dir DIR] [--checkpoint-every N] [--resume] [--detect-anomaly]\n"
       "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
       "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
       "loss in turn as CE + that loss. Defaults: --loss kd, students 10 epochs, teacher 5, Adam lr\n"
@@ -56,7 +57,9 @@ struct Args {
       "analytic FLOPs/bytes (where kd/cost.h has a model) and measured forward/backward time and\n"
       "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n"
       "--train-limit/--test-limit N: the first N images of the split (default: all of it).\n"
-      "--teacher-epochs 0 needs --load-teacher F. Outputs are checked writable before training.\n" +
+      "--teacher-epochs 0 needs --load-teacher F. Outputs are checked writable before training.\n"
+      "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
+      "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n" +
           std::string(kCheckpointUsage) + zoo::loss_help());
 }
 
@@ -78,6 +81,7 @@ Args parse(int argc, char** argv) {
   f.value("--seed", a.seed);
   f.set("--costs", a.costs);
   add_checkpoint_flags(f, a.checkpoint);
+  f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
   f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
   f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");

@@ -21,6 +21,9 @@ for l in kd sp rkd pkt crd; do
     { echo "no analytic cost for $l"; exit 1; }
 done
 grep -q '^total' "$out/costs.log"
+# The same forward/backward of every loss in anomaly mode: no NaN/Inf reported anywhere.
+"$zoo" --loss all --costs --batch 16 --crd-k 64 --detect-anomaly > "$out/costs_anomaly.log"
+grep -q '^total' "$out/costs_anomaly.log"
 source "$src/examples/smoke_data.sh"
 smoke_data "$src" "$data" kd_zoo || exit 0
 rm -rf "$out"

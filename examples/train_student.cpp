@@ -2,7 +2,8 @@
 // 1×28×28 input, trained on Fashion-MNIST with Adam and cross-entropy. Prints a progress line per
 // batch (loss, running accuracy, images/s, ETA) and test accuracy after each epoch.
 // usage: train_student [--data DIR] [--epochs E] [--batch B] [--lr LR] [--threads N] [--seed S]
-//                      [--train-limit N] [--test-limit N]
+//                      [--train-limit N] [--test-limit N] [--detect-anomaly]
+// --detect-anomaly turns autograd's anomaly mode on for the whole run (autograd/anomaly.h).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -33,11 +34,13 @@ struct Args {
 [[noreturn]] void usage(const std::string& why) {
   examples::usage_exit("train_student", why,
                        "usage: train_student [--data DIR] [--epochs E] [--batch B] [--lr LR] [--threads N] [--seed S]\n"
-                       "                     [--train-limit N] [--test-limit N]\n"
+                       "                     [--train-limit N] [--test-limit N] [--detect-anomaly]\n"
                        "Trains the seed StudentNet (1x28x28) on Fashion-MNIST with Adam and cross-entropy.\n"
                        "Defaults: --data /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist),\n"
                        "5 epochs, batch 128, lr 1e-3, 2 threads, seed 42; --train-limit/--test-limit N: the\n"
-                       "first N images of the split (default: all of it).\n");
+                       "first N images of the split (default: all of it).\n"
+                       "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
+                       "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n");
 }
 
 Args parse(int argc, char** argv) {
@@ -52,6 +55,7 @@ Args parse(int argc, char** argv) {
   f.value("--seed", a.seed);
   f.value("--train-limit", a.train_limit, Flags::positive);
   f.value("--test-limit", a.test_limit, Flags::positive);
+  f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
   f.check(a.threads <= examples::kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
                                                   std::to_string(examples::kMaxThreads));

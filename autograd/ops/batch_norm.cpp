@@ -22,7 +22,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
   } else {
     y = ops::batch_norm_eval(x, weight, bias, running_mean, running_var, eps);
   }
-  if (!autograd::needs_grad({x, weight, bias})) return y;
+  // Nothing to record; record() still runs anomaly mode's check of y and returns it unchanged.
+  if (!autograd::needs_grad({x, weight, bias})) return record("batch_norm", {x, weight, bias}, y, nullptr);
   if (!training) {
     // Eval statistics are the buffers at this moment; copies keep backward right if a later
     // training step updates them first.
