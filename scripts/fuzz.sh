@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer targets of tests/fuzz/ (docs/reliability.md, "Sanitizers and fuzzing").
+# usage: scripts/fuzz.sh [--time SECONDS] [--build DIR] [TARGET...]
+#   --time S    fuzz each target for S seconds (default 25; CI uses the default)
+#   --build D   the clang fuzzing build folder (default build-fuzz), configured and built here
+#   TARGET...   names as in tests/fuzz/CMakeLists.txt (default: every target built)
+# Each target starts from its committed seed corpus (tests/fuzz/corpus/NAME, never written) and
+# keeps what it discovers in D/corpus/NAME, so a later run goes on from there. A crash, leak,
+# timeout (-timeout=10 s per input) or allocation beyond -rss_limit_mb=2048 stops the target;
+# its input is saved as D/artifacts/NAME-crash-<sha1> (or leak-, timeout-, oom-) and the script
+# fails after running the others. One line per target gives libFuzzer's executions and corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+time_s=25
+build=build-fuzz
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --time) time_s=${2:?--time needs seconds}; shift 2 ;;
+    --build) build=${2:?--build needs a folder}; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+
+# The readers use none of the kernels, so the fuzzing build leaves oneDNN out (its OpenMP runtime,
+# libgomp, would also meet clang's libomp in one process).
+mkdir -p "$build"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+      -DRETORT_BUILD_FUZZ=ON -DRETORT_WITH_ONEDNN=OFF -DRETORT_BUILD_TESTS=OFF \
+      -DRETORT_BUILD_EXAMPLES=OFF -DRETORT_BUILD_BENCH=OFF >"$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log"; exit 1; }
+cmake --build "$build" -j2 --target retort_fuzz
+if [ ${#targets[@]} -eq 0 ]; then
+  for exe in "$build"/tests/fuzz/fuzz_*; do [ -x "$exe" ] && targets+=("${exe##*/fuzz_}"); done
+fi
+
+mkdir -p "$build/artifacts"
+failed=()
+for t in "${targets[@]}"; do
+  exe="$build/tests/fuzz/fuzz_$t"
+  seeds="tests/fuzz/corpus/$t"
+  [ -x "$exe" ] || { echo "fuzz.sh: no target $t (built: $build/tests/fuzz/fuzz_*)" >&2; exit 2; }
+  work="$build/corpus/$t"
+  mkdir -p "$work"
+  opts=(-max_total_time="$time_s" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+        -artifact_prefix="$build/artifacts/$t-")
+  [ -f "tests/fuzz/$t.dict" ] && opts+=(-dict="tests/fuzz/$t.dict")
+  [ -f "tests/fuzz/$t.options" ] && read -r -a extra <"tests/fuzz/$t.options" && opts+=("${extra[@]}")
+  log="$build/fuzz_$t.log"
+  rc=0
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$exe" "${opts[@]}" "$work" "$seeds" >"$log" 2>&1 || rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  units=$(find "$work" -type f | wc -l)
+  if [ "$rc" -eq 0 ]; then
+    echo "fuzz $t: OK, ${runs:-?} executions in ${time_s} s (coverage ${cov:-?} edges, corpus $units inputs)"
+  else
+    echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} executions; log $log:"
+    grep -E 'ERROR|SUMMARY|Test unit written|runtime error|deadly signal|uncaught' "$log" | head -20
+    failed+=("$t")
+  fi
+done
+[ ${#failed[@]} -eq 0 ] || { echo "fuzz.sh: failed: ${failed[*]}"; exit 1; }
