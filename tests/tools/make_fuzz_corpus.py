@@ -109,11 +109,47 @@ def make_flags():
         put("flags", name, "\n".join(args).encode())
 
 
+# ---- training checkpoints (nn/checkpoint.h): the first byte picks the target's path (even: a
+# checkpoint for load_checkpoint, odd: a safetensors file for the state readers directly).
+def checkpoint_file(tensors, values):
+    """A checkpoint with a valid CRC-32 as nn::checkpoint_checksum computes it."""
+    import zlib
+    dtype_names = {"F32": "float32", "F64": "float64", "I64": "int64"}
+    crc = 0
+    def add(b):
+        nonlocal crc
+        crc = zlib.crc32(b, crc)
+    for name, dtype, shape, raw in sorted(tensors):
+        for text in (name, dtype_names[dtype], "[" + ",".join(str(d) for d in shape) + "]"):
+            add(text.encode() + b"\0")
+        add(raw)
+    for k in sorted(values):
+        add(k.encode() + b"\0")
+        add(values[k].encode() + b"\0")
+    meta = dict(values, format="retort.checkpoint", version="1", checksum="0x%08x" % crc)
+    return safetensors(tensors, metadata=meta)
+
+
+def make_checkpoint():
+    adam = [("optim.state.0.0.0", "F32", [2, 3], f32(*[0.1] * 6)), ("optim.state.0.0.1", "F32", [2, 3], f32(*[0.2] * 6)),
+            ("optim.state.0.1.0", "F32", [2], f32(0.3, 0.4)), ("optim.state.0.1.1", "F32", [2], f32(0.5, 0.6))]
+    cache = [("distiller.cache.index", "I64", [2], i64(3, 7)), ("distiller.cache.logits", "F32", [2, 1, 2], f32(1, 2, 3, 4))]
+    values = {"optim.name": "Adam", "optim.steps": "1", "optim.groups": "1", "optim.group.0.params": "2",
+              "optim.group.0.lr": "0x1.999999999999ap-4", "optim.state.0.0.step": "1", "optim.state.0.0.buffers": "2",
+              "optim.state.0.1.step": "1", "optim.state.0.1.buffers": "2", "distiller.step": "5", "distiller.cache": "1",
+              "rng": " ".join(["5489"] * 312) + " 312"}
+    put("checkpoint", "valid", b"\0" + checkpoint_file(adam + cache, values))
+    put("checkpoint", "readers", b"\1" + safetensors(adam + cache, metadata=values))
+    put("checkpoint", "bad_checksum", b"\0" + checkpoint_file(adam, values)[:-1] + b"\x7f")
+    put("checkpoint", "foreign", b"\0" + safetensors(adam, metadata={"format": "pt"}))
+
+
 if __name__ == "__main__":
     shutil.rmtree(OUT, ignore_errors=True)
     make_safetensors()
     make_cifar10()
     make_idx()
     make_flags()
+    make_checkpoint()
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(OUT) for f in fs)
     print("wrote %s: %d bytes" % (os.path.normpath(OUT), total))
