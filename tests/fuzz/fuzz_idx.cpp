@@ -10,6 +10,7 @@
 // else; truncated files declaring up to 64 MiB are still read.
 #include <zlib.h>
 
+#include <limits>
 #include <vector>
 
 #include "data/idx.h"
@@ -42,12 +43,19 @@ bool declares_too_much(const std::string& path) {
   if (magic != kIdxImagesMagic && magic != kIdxLabelsMagic) return false;  // refused by its magic
   const unsigned ndims = magic & 0xff;
   if (b.size() < 4 + 4 * std::size_t{ndims}) return false;
-  unsigned __int128 total = 1;
-  for (unsigned d = 0; d < ndims; ++d) {
+  auto dim = [&](unsigned d) {
     const unsigned char* p = &b[4 + 4 * d];
-    total *= (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-    if (total > kMaxDeclared) return true;
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  };
+  // The reader's item size: the product of dims[1..], refused once above 2^32, overflowing int64
+  // when one multiplication goes past it before that.
+  unsigned __int128 item = 1;
+  for (unsigned d = 1; d < ndims; ++d) {
+    item *= dim(d);
+    if (item > static_cast<unsigned __int128>(std::numeric_limits<std::int64_t>::max())) return true;
+    if (item > (std::uint64_t{1} << 32)) return false;
   }
+  return item * dim(0) > kMaxDeclared;
   return false;
 }
 

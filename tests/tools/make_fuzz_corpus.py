@@ -61,6 +61,9 @@ def make_safetensors():
     h = b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
     put("safetensors", "overlap", struct.pack("<Q", len(h)) + h + f32(1))
     put("safetensors", "short", b"\x02\x00\x00")
+    # Known reader defect (docs/reliability.md): the strides of an empty tensor overflow.
+    put("safetensors", "empty_shape_overflow",
+        safetensors([("z", "F32", [0, 1 << 62, 4], b"")]))
 
 
 # ---- CIFAR-10: 3073-byte records, 1 label byte (0..9) then 3072 pixel bytes (R, G, B planes).
@@ -92,6 +95,10 @@ def make_idx():
     put("idx", "truncated_header", images[:9])
     put("idx", "gz_cut", gzip.compress(images, mtime=0)[:-6])
     put("idx", "bad_magic", idx(2052, [1, 1, 1, 1], [5]))
+    # Known reader defects (docs/reliability.md): dimensions whose product overflows int64, and a
+    # header declaring 4 GB in a 16-byte file.
+    put("idx", "dims_overflow", idx(2051, [0, 0xFFAAFFFF, 0xFF000200], []))
+    put("idx", "huge_declared", idx(2051, [1, 0x10000, 0x10000], []))
 
 
 # ---- flags: argv[1..], one per line.
