@@ -11,3 +11,4 @@
 #include "nn/module.h"
 #include "nn/pooling.h"
 #include "nn/serialization.h"
+#include "nn/zoo.h"
