@@ -7,6 +7,7 @@
 #include "nn/hooks.h"
 #include "nn/init.h"
 #include "nn/linear.h"
+#include "nn/macs.h"
 #include "nn/models.h"
 #include "nn/module.h"
 #include "nn/pooling.h"
