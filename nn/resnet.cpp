@@ -96,7 +96,8 @@ class CifarResNet : public ZooNet {
     auto seq = std::make_shared<Sequential>();
     seq->push_back(std::make_shared<BasicBlock>(in, out, stride));
     in = out;
-    for (std::int64_t i = 1; i < blocks_; ++i) seq->push_back(std::make_shared<BasicBlock>(in, out, 1));
+    for (std::int64_t i = 1; i < blocks_; ++i)
+      seq->push_back(std::make_shared<BasicBlock>(in, out, 1));
     return seq;
   }
 

@@ -21,9 +21,9 @@
 //   preact: conv1, block2.layer.0.bn1, block3.layer.0.bn1, bn1, flatten
 // The stage outputs are already pre-activation sums; RepDistiller's preact list passes them through
 // the BatchNorm that follows (the next stage's first bn1, then the final bn1), which is the output
-// of those BatchNorms in the forward pass. In train mode RepDistiller runs those BatchNorms a second
-// time for the preact list (updating their running statistics twice); the taps read the single
-// forward's outputs and leave the running statistics as one forward leaves them.
+// of those BatchNorms in the forward pass. In train mode RepDistiller runs those BatchNorms a
+// second time for the preact list (updating their running statistics twice); the taps read the
+// single forward's outputs and leave the running statistics as one forward leaves them.
 //
 // Initialisation is RepDistiller's: conv weights N(0, 2 / (KH·KW·C_out)), BatchNorm weight 1 and
 // bias 0, fc weight PyTorch's default and bias 0.

@@ -112,8 +112,8 @@ class WrnBlock(nn.Module):
 class NetworkBlock(nn.Module):
     def __init__(self, n, cin, cout, stride):
         super().__init__()
-        self.layer = nn.Sequential(*[WrnBlock(cin if i == 0 else cout, cout, stride if i == 0 else 1)
-                                     for i in range(n)])
+        self.layer = nn.Sequential(
+            *[WrnBlock(cin if i == 0 else cout, cout, stride if i == 0 else 1) for i in range(n)])
 
     def forward(self, x):
         return self.layer(x)
@@ -171,7 +171,8 @@ VGG_CFG = {
 def vgg_block(widths, cin):
     layers = []
     for v in widths:
-        layers += [nn.Conv2d(cin, v, kernel_size=3, padding=1), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+        layers += [nn.Conv2d(cin, v, kernel_size=3, padding=1), nn.BatchNorm2d(v),
+                   nn.ReLU(inplace=True)]
         cin = v
     return nn.Sequential(*layers[:-1])
 
