@@ -40,8 +40,9 @@ class ZooNet : public Module {
 const std::vector<std::string>& zoo_model_names();
 // The canonical spelling of name (case-insensitive match); throws listing every name otherwise.
 std::string canonical_model_name(const std::string& name);
-// A freshly initialised model (PyTorch's default initialisation, as RepDistiller leaves it, from the
-// global generator), with parameters and buffers in tensor_options' dtype and device.
+// A freshly initialised model (initialised as RepDistiller's model initialises itself, see the
+// family's header; from the global generator), with parameters and buffers in tensor_options'
+// dtype and device.
 std::shared_ptr<ZooNet> create_model(const std::string& name, std::int64_t num_classes = 100,
                                      const TensorOptions& tensor_options = {});
 // RepDistiller's base learning rate for the model: 0.01 for MobileNetV2 and the ShuffleNets
