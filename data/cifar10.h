@@ -6,33 +6,28 @@
 // each a sequence of 3073-byte records: 1 label byte (0..9), then 3072 pixel bytes — the 1024 red
 // values, then the 1024 green, then the 1024 blue, each plane a row-major 32×32 image. That is
 // already the [C, H, W] order of a tensor image, so a record's pixels map to [3, 32, 32] as is.
+// The reader, the tensors and the Dataset are the ones CIFAR-100 uses too (data/cifar_binary.h).
 #pragma once
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/fashion_mnist.h"  // Split (Train / Test), shared by the dataset readers
-#include "tensor/tensor.h"
+#include "data/cifar_binary.h"
 
 namespace retort::data {
 
 inline constexpr std::int64_t kCifar10Classes = 10;
-inline constexpr std::int64_t kCifar10ImageBytes = 3 * 32 * 32;
-inline constexpr std::int64_t kCifar10RecordBytes = 1 + kCifar10ImageBytes;  // 3073
-inline constexpr std::int64_t kCifar10FileRecords = 10000;                           // per official file
+inline constexpr std::int64_t kCifar10ImageBytes = kCifarImageBytes;              // 3072
+inline constexpr std::int64_t kCifar10RecordBytes = 1 + kCifar10ImageBytes;       // 3073
+inline constexpr std::int64_t kCifar10FileRecords = 10000;                         // per official file
 inline constexpr std::int64_t kCifar10FileBytes = kCifar10FileRecords * kCifar10RecordBytes;  // 30,730,000
 
 // The files of a split, in reading order.
 std::vector<std::string> cifar10_files(Split split);
 
-// The raw bytes of a split: pixels [N, 3, 32, 32] as stored, labels [N].
-struct Cifar10Bytes {
-  std::int64_t size = 0;
-  std::vector<std::uint8_t> pixels;  // size · 3072
-  std::vector<std::uint8_t> labels;  // size, each < 10
-};
+// The raw bytes of a split: pixels [N, 3, 32, 32] as stored, labels [N] each < 10; classes = 10.
+using Cifar10Bytes = CifarBytes;
 
 // The folder cifar-10-binary.tar.gz unpacks into.
 inline constexpr const char* kCifar10TarballFolder = "cifar-10-batches-bin";
@@ -49,10 +44,8 @@ inline constexpr const char* kCifar10TarballFolder = "cifar-10-batches-bin";
 // there: a subset asked for explicitly may come from smaller files.
 Cifar10Bytes read_cifar10(Split split, const std::string& dir, std::int64_t limit = -1);
 
-struct Cifar10 {
-  Tensor images;  // [N, 3, 32, 32] float32, byte/255 ∈ [0, 1]
-  Tensor labels;  // [N] int64 in 0..9
-};
+// images [N, 3, 32, 32] float32 in [0, 1], labels [N] int64 in 0..9.
+using Cifar10 = CifarImages;
 
 // read_cifar10 converted to tensors the way torchvision's ToTensor does (float(byte)/255).
 Cifar10 load_cifar10(Split split, const std::string& dir, std::int64_t limit = -1);
@@ -61,20 +54,11 @@ Cifar10 load_cifar10(Split split, const std::string& dir, std::int64_t limit = -
 const std::array<const char*, kCifar10Classes>& cifar10_class_names();
 const char* cifar10_class_name(std::int64_t label);
 
-// A Dataset keeping the bytes (150 MB for the train split instead of 600 MB of float32) and
-// converting only the requested samples: inputs [B, 3, 32, 32] float32 in [0, 1], targets [B]
-// int64. With a DataLoader the conversion runs on the prefetch thread.
-class Cifar10Dataset : public Dataset {
+// The byte-keeping CifarDataset (data/cifar_binary.h) over a CIFAR-10 split.
+class Cifar10Dataset : public CifarDataset {
  public:
+  using CifarDataset::CifarDataset;
   Cifar10Dataset(Split split, const std::string& dir, std::int64_t limit = -1);
-  explicit Cifar10Dataset(Cifar10Bytes bytes) : bytes_(std::move(bytes)) {}
-  std::int64_t size() const override { return bytes_.size; }
-  Example get(std::int64_t i) const override;
-  Batch get_batch(const std::vector<std::int64_t>& indices) const override;
-  const Cifar10Bytes& bytes() const { return bytes_; }
-
- private:
-  Cifar10Bytes bytes_;
 };
 
 }  // namespace retort::data

@@ -18,6 +18,11 @@ namespace retort::data {
 // Per-channel RGB statistics of ImageNet (torchvision's defaults).
 inline const std::vector<double> kImageNetMean{0.485, 0.456, 0.406};
 inline const std::vector<double> kImageNetStd{0.229, 0.224, 0.225};
+// Per-channel RGB statistics of the CIFAR-100 train split (byte/255), as RepDistiller normalises
+// CIFAR-100 (dataset/cifar100.py). Its training augmentation is compose({RandomCrop{32, 4},
+// RandomHFlip{}, Normalize{kCifar100Mean, kCifar100Std}}); testing only normalises.
+inline const std::vector<double> kCifar100Mean{0.5071, 0.4867, 0.4408};
+inline const std::vector<double> kCifar100Std{0.2675, 0.2565, 0.2761};
 
 // out[b,c,h,w] = (x[b,c,h,w] − mean[c]) / std[c]; mean and std hold C values, std > 0.
 Tensor normalize(const Tensor& x, const std::vector<double>& mean, const std::vector<double>& std);

@@ -73,12 +73,15 @@ sanitized_configure() {  # DIR SANITIZERS
 sanitize() {
   sanitized_configure build-asan address,undefined
   cmake --build build-asan -j"$jobs"
-  # data.cifar10 reads the real data beside its executable: reuse the normal build's copy
-  # instead of converting it again.
-  local copy=${BUILD_DIR:-build}/tests/cifar10
-  if [ -d "$copy" ] && [ ! -e build-asan/tests/cifar10 ]; then
-    ln -s "$(realpath "$copy")" build-asan/tests/cifar10
-  fi
+  # data.cifar10 and data.cifar100_real read the real data beside their executables: reuse the
+  # normal build's copies instead of converting them again.
+  local name copy
+  for name in cifar10 cifar100; do
+    copy=${BUILD_DIR:-build}/tests/$name
+    if [ -d "$copy" ] && [ ! -e "build-asan/tests/$name" ]; then
+      ln -s "$(realpath "$copy")" "build-asan/tests/$name"
+    fi
+  done
   (cd build-asan && ctest --output-on-failure -j"$jobs" -LE slow)
 }
 
