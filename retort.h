@@ -19,6 +19,7 @@
 #include "optim/sgd.h"
 #include "data/fashion_mnist.h"
 #include "data/cifar10.h"
+#include "data/cifar100.h"
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/transforms.h"

@@ -79,6 +79,20 @@ def make_cifar10():
     put("cifar10", "empty", b"")
 
 
+# ---- CIFAR-100: 3074-byte records, coarse label (0..19), fine label (0..99), then 3072 pixel bytes.
+def record100(coarse, fine, seed):
+    return bytes([coarse]) + record(fine, seed)
+
+
+def make_cifar100():
+    put("cifar100", "one_record", record100(13, 79, 0))
+    put("cifar100", "two_records", record100(0, 4, 1) + record100(19, 99, 2))
+    put("cifar100", "bad_fine_label", record100(3, 100, 3))
+    put("cifar100", "bad_coarse_label", record100(20, 5, 4))
+    put("cifar100", "truncated_record", record100(1, 2, 5) + record100(2, 3, 6)[:100])
+    put("cifar100", "empty", b"")
+
+
 # ---- IDX: big-endian u32 magic 0x0000080D (D dimensions), D u32 dims, then the bytes.
 def idx(magic, dims, data):
     return struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims) + bytes(data)
@@ -155,6 +169,7 @@ if __name__ == "__main__":
     shutil.rmtree(OUT, ignore_errors=True)
     make_safetensors()
     make_cifar10()
+    make_cifar100()
     make_idx()
     make_flags()
     make_checkpoint()
