@@ -10,6 +10,7 @@
 
 #include "common/progress.h"
 #include "data/cifar10.h"
+#include "data/cifar100.h"
 #include "data/transforms.h"
 #include "nn/functional.h"
 #include "nn/serialization.h"
@@ -41,17 +42,26 @@ Device device_of(nn::Module& m) {
 }
 
 CifarData load_data(const DataOptions& o) {
-  data::Cifar10 train = data::load_cifar10(data::Split::Train, o.dir, o.train_limit);
-  data::Cifar10 test = data::load_cifar10(data::Split::Test, o.dir, o.test_limit);
+  RETORT_CHECK(o.dataset == "cifar10" || o.dataset == "cifar100", "load_data: unknown dataset '", o.dataset,
+               "' (cifar10 or cifar100)");
+  const bool c100 = o.dataset == "cifar100";
+  auto load = [&](data::Split split, std::int64_t limit) {
+    return c100 ? data::load_cifar100(split, o.dir, data::Cifar100Labels::Fine, limit)
+                : data::load_cifar10(split, o.dir, limit);
+  };
+  data::Cifar10 train = load(data::Split::Train, o.train_limit);
+  data::Cifar10 test = load(data::Split::Test, o.test_limit);
   // load_cifar10 never returns an empty split (whole splits are complete, limits positive); an
   // empty one here would train on nothing and report 0/0 = nan accuracy.
   RETORT_CHECK(train.labels.numel() > 0 && test.labels.numel() > 0, "load_data: ", o.dir, ": empty split (",
                train.labels.numel(), " train / ", test.labels.numel(), " test images)");
   CifarData d;
+  d.mean = c100 ? data::kCifar100Mean : data::kImageNetMean;
+  d.std = c100 ? data::kCifar100Std : data::kImageNetStd;
   d.train_raw = train.images;
-  d.train_norm = data::normalize(train.images, data::kImageNetMean, data::kImageNetStd);
+  d.train_norm = data::normalize(train.images, d.mean, d.std);
   d.train_labels = train.labels;
-  d.test_images = data::normalize(test.images, data::kImageNetMean, data::kImageNetStd);
+  d.test_images = data::normalize(test.images, d.mean, d.std);
   d.test_labels = test.labels;
   d.device = o.device;
   return d;
@@ -76,7 +86,7 @@ CifarData select_classes(const CifarData& d, const std::vector<std::int64_t>& cl
   Tensor tr = class_index(d.train_labels, classes, keep), te = class_index(d.test_labels, classes, keep);
   return {index_select(d.train_raw, 0, tr), index_select(d.train_norm, 0, tr),
           index_select(d.train_labels, 0, tr), index_select(d.test_images, 0, te),
-          index_select(d.test_labels, 0, te), d.device};
+          index_select(d.test_labels, 0, te), d.device, d.mean, d.std};
 }
 
 std::unique_ptr<data::DataLoader> make_loader(const CifarData& d, std::int64_t batch, std::uint64_t seed,
@@ -91,7 +101,7 @@ std::unique_ptr<data::DataLoader> make_loader(const CifarData& d, std::int64_t b
   if (augment) {
     ds = std::make_shared<data::TensorDataset>(d.train_raw, d.train_labels);
     lo.transform = data::compose({data::RandomCrop{32, 4}, data::RandomHFlip{},
-                                  data::Normalize{data::kImageNetMean, data::kImageNetStd}});
+                                  data::Normalize{d.mean, d.std}});
   } else {
     ds = std::make_shared<data::TensorDataset>(d.train_norm, d.train_labels);
   }
@@ -166,6 +176,18 @@ RunResult load_and_evaluate(nn::Module& net, const std::string& name, const std:
   r.last = r.best = evaluate(net, d.test_images, d.test_labels);
   std::printf("%s loaded from %s: test_acc %.2f%%\n", name.c_str(), path.c_str(), r.last);
   return r;
+}
+
+std::vector<int> scaled_milestones(int epochs) {
+  std::vector<int> out;
+  for (int m : SgdProtocol{}.milestones) out.push_back(static_cast<int>(static_cast<std::int64_t>(m) * epochs / 240));
+  return out;
+}
+
+double sgd_epoch_lr(const SgdProtocol& p, double lr, int epoch) {
+  for (int m : p.milestones)
+    if (epoch > m) lr *= p.gamma;
+  return lr;
 }
 
 }  // namespace retort::examples

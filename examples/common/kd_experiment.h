@@ -11,7 +11,8 @@
 //      the teacher in eval mode under NoGradGuard;
 //   2. the student's forward (graph recorded), its taps read into the Context;
 //   3. total = Σ_j weight_j·schedule_j(step)·ℓ_j(Context), step counting batches from 0;
-//   4. backward, one Adam step over the student's and the objective's extra modules' parameters.
+//   4. backward, one optimiser step over the student's and the objective's extra modules'
+//      parameters: Adam(lr) by default, or RepDistiller's SGD protocol (RunOptions::sgd).
 // After each epoch the network is evaluated on the test set (eval mode, batches of
 // kInferenceBatch).
 //
@@ -23,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,9 @@ struct DataOptions {
   // (50,000 / 10,000 records: a short or empty copy is an error), when N < 0. 0 is an error.
   std::int64_t train_limit = -1, test_limit = -1;
   Device device = kCPU;                            // where training runs (see the header comment)
+  // "cifar10" (ImageNet mean/std, the seed experiment's normalisation) or "cifar100" (fine
+  // labels, CIFAR-100's own mean/std as RepDistiller normalises).
+  std::string dataset = "cifar10";
 };
 
 // --device's value ("cpu", "cuda", "cuda:N") as a Device; throws a message saying why a cuda
@@ -59,9 +64,11 @@ struct CifarData {
   Tensor test_images;   // [M, 3, 32, 32], normalised
   Tensor test_labels;   // [M] int64
   Device device = kCPU; // where the nets train; the tensors above stay on the host
+  std::vector<double> mean, std;  // the normalisation used (and applied after augmentation)
 };
 
-// Both splits (data::load_cifar10, see its checks), normalised; throws when either is empty.
+// Both splits (data::load_cifar10 / load_cifar100, see their checks), normalised; throws when
+// either is empty.
 CifarData load_data(const DataOptions& options);
 // The samples whose label is in `classes` (keep = true) or not in it (keep = false), both splits.
 CifarData select_classes(const CifarData& d, const std::vector<std::int64_t>& classes, bool keep);
@@ -121,10 +128,25 @@ struct RunResult {
   double last = 0, best = 0, seconds = 0, images_per_second = 0;
 };
 
+// RepDistiller's optimiser (train_teacher.py / train_student.py): SGD with momentum and weight
+// decay; at 1-based epoch e the lr is lr·gamma^(number of milestones m with e > m), its
+// adjust_learning_rate. Its preset: momentum 0.9, weight decay 5e-4, milestones 150/180/210 of
+// 240 epochs, gamma 0.1 (scaled_milestones() shrinks them for a shorter run).
+struct SgdProtocol {
+  double momentum = 0.9, weight_decay = 5e-4, gamma = 0.1;
+  std::vector<int> milestones{150, 180, 210};
+};
+// The preset's milestones at the same fractions of `epochs` (150/240, 180/240, 210/240), rounded
+// down; for 240 epochs, the preset itself.
+std::vector<int> scaled_milestones(int epochs);
+// The lr of 1-based epoch e under p with base lr.
+double sgd_epoch_lr(const SgdProtocol& p, double lr, int epoch);
+
 struct RunOptions {
   std::string name;
   int epochs = 1;
   double lr = 1e-3;
+  std::optional<SgdProtocol> sgd;        // unset: Adam(lr)
   nn::Module* teacher = nullptr;         // frozen, eval mode; required when a term reads it
   const TeacherCache* cache = nullptr;   // used when it covers the objective's teacher taps
   bool restart_epochs = false;           // loader.set_epoch(0) first: every run, same batches

@@ -11,6 +11,7 @@
 #include "common/kd_experiment.h"
 #include "common/progress.h"
 #include "optim/adam.h"
+#include "optim/sgd.h"
 #include "retort.h"
 
 namespace retort::examples {
@@ -44,11 +45,20 @@ struct RunState {
   bool done = false;
 };
 
+std::string optimizer_text(const RunOptions& o) {
+  if (!o.sgd) return "adam";
+  std::string s = "sgd momentum " + short_double(o.sgd->momentum) + " wd " + short_double(o.sgd->weight_decay) +
+                  " gamma " + short_double(o.sgd->gamma) + " milestones";
+  for (int m : o.sgd->milestones) s += " " + std::to_string(m);
+  return s;
+}
+
 Fingerprint fingerprint(nn::Module& net, const Objective& obj, const data::DataLoader& loader,
                         const RunOptions& o) {
   Fingerprint f{{"run", o.name},
                 {"epochs", std::to_string(o.epochs)},
                 {"lr", short_double(o.lr)},
+                {"optimizer", optimizer_text(o)},
                 {"batch", std::to_string(loader.options().batch_size)},
                 {"seed", std::to_string(loader.options().seed)},
                 {"images", std::to_string(loader.dataset().size())},
@@ -95,7 +105,7 @@ void decode_rows(const std::string& s, const std::string& run, std::vector<Epoch
   }
 }
 
-void save(const std::string& path, nn::Module& net, const Objective& obj, const optim::Adam& opt,
+void save(const std::string& path, nn::Module& net, const Objective& obj, const optim::Optimizer& opt,
           const Fingerprint& fp, const RunState& st, const RunResult& r, const std::vector<EpochRow>& rows,
           std::size_t first_row) {
   nn::Checkpoint c;
@@ -132,7 +142,7 @@ const std::string& value(const nn::Checkpoint& c, const std::string& path, const
 
 // Restores everything save() wrote; fills st, r and rows. Modules and the optimiser check their
 // own keys and shapes (all-or-nothing each).
-void restore(const std::string& path, nn::Module& net, const Objective& obj, optim::Adam& opt,
+void restore(const std::string& path, nn::Module& net, const Objective& obj, optim::Optimizer& opt,
              const Fingerprint& fp, RunState& st, RunResult& r, std::vector<EpochRow>& rows) {
   nn::Checkpoint c = nn::load_checkpoint(path);
   check_fingerprint(path, decode_fingerprint(value(c, path, "config")), fp);
@@ -180,7 +190,13 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
     auto mp = m->parameters();
     params.insert(params.end(), mp.begin(), mp.end());
   }
-  optim::Adam opt(params, {.lr = o.lr});
+  std::unique_ptr<optim::Optimizer> owned;
+  if (o.sgd)
+    owned = std::make_unique<optim::SGD>(
+        params, optim::SGDOptions{.lr = o.lr, .momentum = o.sgd->momentum, .weight_decay = o.sgd->weight_decay});
+  else
+    owned = std::make_unique<optim::Adam>(params, optim::AdamOptions{.lr = o.lr});
+  optim::Optimizer& opt = *owned;
   if (o.restart_epochs) loader.set_epoch(0);
 
   const bool checkpoints = o.checkpoint && !o.checkpoint->dir.empty();
@@ -209,6 +225,7 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
   const std::int64_t n = loader.dataset().size(), batches = loader.num_batches();
   const std::int64_t every = checkpoints ? o.checkpoint->every_batches : 0;
   for (int e = st.epoch; e <= o.epochs; ++e) {
+    if (o.sgd) opt.set_lr(sgd_epoch_lr(*o.sgd, o.lr, e));
     Progress bar(o.name + " epoch " + std::to_string(e) + "/" + std::to_string(o.epochs), batches, n);
     std::int64_t done = 0;
     if (e == st.epoch && st.batch > 0) {  // resumed mid-epoch: replay the batches already trained

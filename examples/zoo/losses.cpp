@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 
+#include "autograd/ops/elementwise.h"
 #include "kd/kd.h"
 #include "nn/functional.h"
 #include "nn/linear.h"
@@ -18,11 +19,11 @@ namespace retort::examples::zoo {
 
 namespace {
 
-constexpr const char* kMapS = "features.5";
-constexpr const char* kMapT = "features.9";
-constexpr const char* kVec = "classifier.1";
-constexpr const char* kFspS = "features.2";
-constexpr const char* kFspT = "features.4";
+std::int64_t numel_of(const Shape& s) {
+  std::int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
 
 void add_unique(std::vector<std::string>& v, const std::string& s) {
   if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
@@ -106,11 +107,13 @@ std::string run_name(const std::vector<WeightedLoss>& losses) {
 
 namespace {
 
-// The kd/cost.h estimates of the terms that have one, for the seed nets' tap widths (map: 16·8·8
-// vs 32·8·8, vec: 256 vs 512). cc uses RepDistiller's Correlation here, which is O(B·D): no
-// kernel matrices, so the estimate of the kernel variants does not apply.
+// The kd/cost.h estimates of the terms that have one, for the layout's tap widths. cc uses
+// RepDistiller's Correlation here, which is O(B·D): no kernel matrices, so the estimate of the
+// kernel variants does not apply.
 void attach_costs(Objective& o, const Setup& setup) {
-  const std::int64_t map_s = 16 * 8 * 8, map_t = 32 * 8 * 8, vec_s = 256, vec_t = 512;
+  const FeatureLayout& l = setup.layout;
+  const std::int64_t map_s = numel_of(l.s_last.shape), map_t = numel_of(l.t_last.shape);
+  const std::int64_t vec_s = numel_of(l.s_vec.shape), vec_t = numel_of(l.t_vec.shape);
   for (auto& t : o.terms) {
     if (t.name == "kd") {
       t.cost = [](const kd::Context& c) { return kd::cost::kd(c.targets.size(0), c.student_logits.size(1)); };
@@ -127,10 +130,29 @@ void attach_costs(Objective& o, const Setup& setup) {
   }
 }
 
+// Σ over the layout's stage pairs of loss(student map i, teacher map i) (RepDistiller sums the
+// per-stage losses of AT, NST and VID).
+template <class Fn>
+Tensor stage_sum(const kd::Context& c, const std::vector<TapShape>& s, const std::vector<TapShape>& t, Fn loss) {
+  Tensor total;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    Tensor v = loss(i, c.student(s[i].path), c.teacher(t[i].path));
+    total = total.defined() ? total + v : v;
+  }
+  return total;
+}
+
+std::vector<std::string> paths(const std::vector<TapShape>& v) {
+  std::vector<std::string> out;
+  for (const auto& t : v) out.push_back(t.path);
+  return out;
+}
+
 }  // namespace
 
 Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& setup) {
   Objective o;
+  const FeatureLayout& L = setup.layout;
   auto add = [&](const WeightedLoss& l, kd::TermFn fn, std::vector<std::string> s_taps = {},
                  std::vector<std::string> t_taps = {}) {
     o.terms.push_back({l.name, l.weight, std::move(fn)});
@@ -151,57 +173,87 @@ Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& s
     } else if (n == "mse") {
       add(l, [](const kd::Context& c) { return kd::logit_mse(c.student_logits, c.teacher_logits); });
     } else if (n == "fitnet") {
-      auto reg = std::make_shared<kd::HintRegressor>(kd::HintKind::ConvReg, Shape{1, 16, 8, 8}, Shape{1, 32, 8, 8});
+      auto reg = std::make_shared<kd::HintRegressor>(kd::HintKind::ConvReg, L.s_hint.shape, L.t_hint.shape);
       o.modules.push_back(reg);
-      add(l, [reg](const kd::Context& c) { return kd::hint_loss(*reg, c.student(kMapS), c.teacher(kMapT)); },
-          {kMapS}, {kMapT});
+      add(l, [reg, s = L.s_hint.path, t = L.t_hint.path](const kd::Context& c) {
+            return kd::hint_loss(*reg, c.student(s), c.teacher(t)); }, {L.s_hint.path}, {L.t_hint.path});
     } else if (n == "at") {
-      add(l, [](const kd::Context& c) { return kd::at_loss(c.student(kMapS), c.teacher(kMapT)); }, {kMapS}, {kMapT});
+      add(l, [L](const kd::Context& c) {
+            return stage_sum(c, L.s_maps, L.t_maps, [](std::size_t, const Tensor& fs, const Tensor& ft) {
+              return kd::at_loss(fs, ft); }); }, paths(L.s_maps), paths(L.t_maps));
     } else if (n == "nst") {
-      add(l, [](const kd::Context& c) { return kd::nst_loss(c.student(kMapS), c.teacher(kMapT)); }, {kMapS}, {kMapT});
+      add(l, [L](const kd::Context& c) {
+            return stage_sum(c, L.s_maps, L.t_maps, [](std::size_t, const Tensor& fs, const Tensor& ft) {
+              return kd::nst_loss(fs, ft); }); }, paths(L.s_maps), paths(L.t_maps));
     } else if (n == "vid") {
-      auto vid = std::make_shared<kd::VIDRegressor>(16, 32, 32);
-      o.modules.push_back(vid);
-      add(l, [vid](const kd::Context& c) { return kd::vid_loss(*vid, c.student(kMapS), c.teacher(kMapT)); },
-          {kMapS}, {kMapT});
+      std::vector<std::shared_ptr<kd::VIDRegressor>> regs;
+      for (std::size_t i = 0; i < L.s_maps.size(); ++i) {
+        std::int64_t tc = L.t_maps[i].shape[1];
+        regs.push_back(std::make_shared<kd::VIDRegressor>(L.s_maps[i].shape[1], tc, tc));
+        o.modules.push_back(regs.back());
+      }
+      add(l, [L, regs](const kd::Context& c) {
+            return stage_sum(c, L.s_maps, L.t_maps, [&](std::size_t i, const Tensor& fs, const Tensor& ft) {
+              return kd::vid_loss(*regs[i], fs, ft); }); }, paths(L.s_maps), paths(L.t_maps));
     } else if (n == "cosine") {
-      add(l, [](const kd::Context& c) { return kd::cosine_loss(c.student(kMapS), c.teacher(kMapT), {.pool = 2}); }, {kMapS},
-          {kMapT});
+      const std::int64_t ds = numel_of(L.s_last.shape), dt = numel_of(L.t_last.shape);
+      RETORT_CHECK(dt % ds == 0, "kd_zoo: cosine pools the teacher's ", dt, " features to the student's ", ds,
+              ", which needs a whole ratio");
+      add(l, [s = L.s_last.path, t = L.t_last.path, pool = dt / ds](const kd::Context& c) {
+            return kd::cosine_loss(c.student(s), c.teacher(t), {.pool = pool}); }, {L.s_last.path}, {L.t_last.path});
     } else if (n == "sp") {
-      add(l, [](const kd::Context& c) { return kd::sp_loss(c.student(kMapS), c.teacher(kMapT)); }, {kMapS}, {kMapT});
+      add(l, [s = L.s_last.path, t = L.t_last.path](const kd::Context& c) {
+            return kd::sp_loss(c.student(s), c.teacher(t)); }, {L.s_last.path}, {L.t_last.path});
     } else if (n == "rkd") {
-      add(l, [](const kd::Context& c) { return kd::rkd_loss(c.student(kVec), c.teacher(kVec)); }, {kVec}, {kVec});
+      add(l, [s = L.s_vec.path, t = L.t_vec.path](const kd::Context& c) {
+            return kd::rkd_loss(c.student(s), c.teacher(t)); }, {L.s_vec.path}, {L.t_vec.path});
     } else if (n == "pkt") {
-      add(l, [](const kd::Context& c) { return kd::pkt_loss(c.student(kVec), c.teacher(kVec)); }, {kVec}, {kVec});
+      add(l, [s = L.s_vec.path, t = L.t_vec.path](const kd::Context& c) {
+            return kd::pkt_loss(c.student(s), c.teacher(t)); }, {L.s_vec.path}, {L.t_vec.path});
     } else if (n == "fsp") {
-      auto c1 = std::make_shared<kd::HintRegressor>(kd::HintKind::Conv1x1, Shape{1, 16, 16, 16}, Shape{1, 64, 16, 16});
-      auto c2 = std::make_shared<kd::HintRegressor>(kd::HintKind::Conv1x1, Shape{1, 16, 8, 8}, Shape{1, 32, 8, 8});
-      o.modules.push_back(c1);
-      o.modules.push_back(c2);
+      std::vector<std::shared_ptr<kd::HintRegressor>> conn;  // null: channels already equal
+      for (std::size_t i = 0; i < L.s_fsp.size(); ++i) {
+        Shape ss = L.s_fsp[i].shape, ts = L.t_fsp[i].shape;
+        if (ss[1] == ts[1]) {
+          conn.push_back(nullptr);
+          continue;
+        }
+        ts[2] = ss[2];
+        ts[3] = ss[3];
+        conn.push_back(std::make_shared<kd::HintRegressor>(kd::HintKind::Conv1x1, ss, ts));
+        o.modules.push_back(conn.back());
+      }
       add(l,
-          [c1, c2](const kd::Context& c) {
-            return kd::fsp_loss({(*c1)(c.student(kFspS)), (*c2)(c.student(kMapS))},
-                                {c.teacher(kFspT), c.teacher(kMapT)});
+          [L, conn](const kd::Context& c) {
+            std::vector<Tensor> fs, ft;
+            for (std::size_t i = 0; i < L.s_fsp.size(); ++i) {
+              Tensor f = c.student(L.s_fsp[i].path);
+              fs.push_back(conn[i] ? (*conn[i])(f) : f);
+              ft.push_back(c.teacher(L.t_fsp[i].path));
+            }
+            return kd::fsp_loss(fs, ft);
           },
-          {kFspS, kMapS}, {kFspT, kMapT});
+          paths(L.s_fsp), paths(L.t_fsp));
     } else if (n == "cc") {
-      auto es = std::make_shared<nn::Linear>(256, 128), et = std::make_shared<nn::Linear>(512, 128);
+      auto es = std::make_shared<nn::Linear>(numel_of(L.s_vec.shape), 128);
+      auto et = std::make_shared<nn::Linear>(numel_of(L.t_vec.shape), 128);
       o.modules.push_back(es);
       o.modules.push_back(et);
       add(l,
-          [es, et](const kd::Context& c) {
-            return kd::cc_loss((*es)(c.student(kVec)), (*et)(c.teacher(kVec)));
+          [es, et, s = L.s_vec.path, t = L.t_vec.path](const kd::Context& c) {
+            return kd::cc_loss((*es)(c.student(s)), (*et)(c.teacher(t)));
           },
-          {kVec}, {kVec});
+          {L.s_vec.path}, {L.t_vec.path});
     } else if (n == "crd") {
-      auto crd = std::make_shared<kd::CRD>(256, 512, setup.train_labels,
+      auto crd = std::make_shared<kd::CRD>(numel_of(L.s_vec.shape), numel_of(L.t_vec.shape), setup.train_labels,
                                            kd::CrdOptions{.nce_k = setup.crd_k, .seed = setup.seed});
       auto idx = std::make_shared<Tensor>();
       o.modules.push_back(crd);
       o.generators.push_back(&crd->sampler.generator);
       o.on_batch = [idx](const data::Batch& b) { *idx = b.indices; };
-      add(l, [crd, idx](const kd::Context& c) { return crd->forward(c.student(kVec), c.teacher(kVec), idx->to(c.targets.device())); },
-          {kVec}, {kVec});
+      add(l, [crd, idx, s = L.s_vec.path, t = L.t_vec.path](const kd::Context& c) {
+            return crd->forward(c.student(s), c.teacher(t), idx->to(c.targets.device())); },
+          {L.s_vec.path}, {L.t_vec.path});
     } else {
       fail("kd_zoo: loss '", n, "' has no objective");
     }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/kd_experiment.h"
+#include "zoo/layout.h"
 
 namespace retort::examples::zoo {
 
@@ -66,8 +67,10 @@ struct Setup {
   std::int64_t total_steps = 1;  // batches of the whole run (DKD's warm-up)
   std::int64_t crd_k = 4096;     // CRD negatives per sample
   std::uint64_t seed = 42;       // CRD's sampling generator
+  FeatureLayout layout = seed_layout();  // where the feature losses read (zoo/layout.h)
 };
-// The objective for StudentNet ← TeacherNet; builds the extra modules now (seed first).
+// The objective for the student ← teacher pair whose taps setup.layout names; builds the extra
+// modules now (seed first).
 Objective make_objective(const std::vector<WeightedLoss>& losses, const Setup& setup);
 
 // The --help table: name, weight, CE weight, reference, one line each.
