@@ -23,8 +23,8 @@ namespace {
       "usage: kd_zoo [--loss SPEC|all] [--teacher NAME] [--student NAME] [--dataset cifar10|cifar100]\n"
       "              [--protocol seed|repdistiller] [--data DIR] [--epochs E] [--teacher-epochs E]\n"
       "              [--teacher-ckpt F] [--load-teacher F] [--save-teacher F] [--train-limit N] [--test-limit N]\n"
-      "              [--batch B] [--lr LR] [--augment] [--seed S] [--threads N] [--crd-k K] [--csv FILE]\n"
-      "              [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
+      "              [--batch B] [--lr LR] [--augment|--no-augment] [--seed S] [--threads N] [--crd-k K]\n"
+      "              [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
       "              [--checkpoint-dir DIR] [--checkpoint-every N] [--resume] [--detect-anomaly]\n"
       "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
       "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
@@ -38,7 +38,8 @@ namespace {
       "for the seed nets). --protocol repdistiller: SGD momentum 0.9, weight decay 5e-4, batch 64, 240\n"
       "epochs, lr 0.05 (0.01 for MobileNetV2/ShuffleV1/ShuffleV2) x0.1 after epochs 150/180/210 (the same\n"
       "fractions of a shorter run), random crop + flip (default when a zoo network is named). Flags given\n"
-      "explicitly override the preset. With augmentation the teacher runs on every batch (no cache).\n"
+      "explicitly override the preset (--no-augment turns the preset's augmentation off). With augmentation\n"
+      "the teacher runs on every batch (no cache).\n"
       "--teacher-ckpt F: load the teacher from F when it exists, else train it and save it there (train\n"
       "once, reuse). --csv: the results table (default OUT/zoo.csv); per-epoch rows go to OUT/metrics.csv.\n"
       "--costs: no training; each loss's analytic FLOPs/bytes (where kd/cost.h has a model) and measured\n"
@@ -75,7 +76,7 @@ std::optional<SgdProtocol> Args::sgd(int run_epochs) const {
 Args parse_args(int argc, char** argv) {
   Args a;
   Flags f(usage);
-  bool epochs_given = false, teacher_epochs_given = false, batch_given = false;
+  bool epochs_given = false, teacher_epochs_given = false, batch_given = false, no_augment = false;
   for (auto [flag, field] : {std::pair{"--loss", &a.loss}, {"--data", &a.data}, {"--load-teacher", &a.load_teacher},
                              {"--save-teacher", &a.save_teacher}, {"--teacher-ckpt", &a.teacher_ckpt},
                              {"--device", &a.device}, {"--csv", &a.csv}, {"--out", &a.out}, {"--teacher", &a.teacher},
@@ -94,6 +95,7 @@ Args parse_args(int argc, char** argv) {
   f.value("--crd-k", a.crd_k, Flags::positive);
   f.value("--seed", a.seed);
   f.set("--augment", a.augment);
+  f.set("--no-augment", no_augment);
   f.set("--costs", a.costs);
   add_checkpoint_flags(f, a.checkpoint);
   f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
@@ -117,6 +119,8 @@ Args parse_args(int argc, char** argv) {
     if (!teacher_epochs_given) a.teacher_epochs = 240;
     a.augment = true;
   }
+  f.check(!(a.augment && no_augment && !a.repdistiller()), "--augment and --no-augment contradict each other");
+  if (no_augment) a.augment = false;
   if (a.data.empty()) a.data = "data-cache/" + a.dataset;
   f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
   f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");
