@@ -17,6 +17,8 @@
 #include <catch2/catch.hpp>
 
 #include "autograd/grad_mode.h"
+#include "autograd/ops/elementwise.h"
+#include "autograd/ops/reduce.h"
 #include "nn/fixture_util.h"
 #include "nn/serialization.h"
 #include "nn/zoo.h"
@@ -144,7 +146,7 @@ inline void check_zoo_model(const std::string& name, DType dtype, double tol) {
     REQUIRE(sd[k].second.sizes() == f.state[k].second);
   }
 
-  TempDir dir;
+  TempDir dir("zoo");
   std::string file = dir.file(name + ".safetensors");
   nn::save_safetensors(zoo_formula_state(*model), file);
   nn::load_safetensors(*model, file);
@@ -164,7 +166,7 @@ inline void check_zoo_model(const std::string& name, DType dtype, double tol) {
       REQUIRE(i < taps.size());
       Tensor v = taps[i].output().to(kFloat64);
       REQUIRE(v.sizes() == ft.shape);
-      require_close_values({v.sum().item<double>(), (v * v).sum().item<double>()},
+      require_close_values({sum(v).item<double>(), sum(v * v).item<double>()},
                            {ft.sum, ft.sumsq}, tol, "feature sums");
       ++i;
     }
@@ -179,7 +181,7 @@ inline void check_zoo_model(const std::string& name, DType dtype, double tol) {
   for (const auto& [key, sum] : f.buffers) {
     for (auto& [k, t] : named)
       if (k == key)
-        require_close_values({t.to(kFloat64).sum().item<double>()}, {sum}, tol, key);
+        require_close_values({retort::sum(t.to(kFloat64)).item<double>()}, {sum}, tol, key);
   }
 }
 
