@@ -4,7 +4,8 @@ configuration (C_in, C_out, k, stride, groups, H) of the mobile zoo nets (RepDis
 transcribed in tests/tools/make_zoo_fixtures_mobile.py), float32, batch 64, fastest of --reps runs:
   fwd  y = conv2d(x, w)            bwd  gradients of x and w from a random gy
 and a whole train step (forward, sum of the logits, backward; no optimiser).
-usage: $(bench/peer/setup.sh) bench/peer/zoo_layers.py [--threads N] [--reps R] [model ...]
+usage: $(bench/peer/setup.sh) bench/peer/zoo_layers.py [--threads N] [--reps R] [--step-only]
+       [model ...]
 """
 import argparse
 import collections
@@ -48,13 +49,13 @@ def conv_configs(model):
     return configs
 
 
-def bench_model(name, reps):
+def bench_model(name, reps, step_only):
     model = MODELS[name]()
     print(f"\n## {name} (batch {BATCH}, float32)")
     print(f"{'C_in':>5} {'C_out':>5} {'k':>2} {'s':>2} {'G':>5} {'H':>3} {'n':>3} | {'fwd ms':>8} "
           f"{'GF/s':>7} | {'bwd ms':>8} {'GF/s':>7} | {'n*(f+b)':>9}")
     total = 0.0
-    for (cin, cout, k, s, g, h), n in sorted(conv_configs(model).items()):
+    for (cin, cout, k, s, g, h), n in sorted(({} if step_only else conv_configs(model)).items()):
         x = torch.randn(BATCH, cin, h, h, requires_grad=True)
         w = torch.randn(cout, cin // g, k, k, requires_grad=True)
         conv = lambda: F.conv2d(x, w, None, s, k // 2, 1, g)  # noqa: E731
@@ -87,13 +88,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=9)
+    ap.add_argument("--step-only", action="store_true")
     ap.add_argument("models", nargs="*", default=["MobileNetV2", "ShuffleV2"])
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     print(f"# zoo_layers peer torch {torch.__version__} threads={a.threads} reps={a.reps} (fastest run, ms)")
     for m in a.models:
-        bench_model(m, a.reps)
+        bench_model(m, a.reps, a.step_only)
 
 
 if __name__ == "__main__":
