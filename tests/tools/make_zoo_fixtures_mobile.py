@@ -228,11 +228,15 @@ class ShuffleNetV2(nn.Module):
         return ((pre if preact else post), out) if is_feat else out
 
 
+MODELS = {"MobileNetV2": lambda: MobileNetV2(6, 100, 0.5),
+          "ShuffleV1": lambda: ShuffleNetV1(100),
+          "ShuffleV2": lambda: ShuffleNetV2(100)}
+
+
 def feats(model, x, preact):
     return model(x, is_feat=True, preact=preact)
 
 
 if __name__ == "__main__":
-    write_fixture("MobileNetV2", lambda: MobileNetV2(6, 100, 0.5), feats)
-    write_fixture("ShuffleV1", lambda: ShuffleNetV1(100), feats)
-    write_fixture("ShuffleV2", lambda: ShuffleNetV2(100), feats)
+    for name, make in MODELS.items():
+        write_fixture(name, make, feats)
