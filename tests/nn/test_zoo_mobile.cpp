@@ -4,8 +4,10 @@
 // taps (post and preact), eval and train logits, running statistics (tests/nn/zoo_fixture.h).
 #include <catch2/catch.hpp>
 
+#include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops/elementwise.h"
+#include "autograd/ops/reduce.h"
 #include "nn/shufflenetv1.h"
 #include "nn/zoo.h"
 #include "tensor/tensor.h"
@@ -69,6 +71,21 @@ TEST_CASE("zoo mobile: ShuffleNet preact taps are the unshuffled pre-ReLU values
       if (name == "ShuffleV2") want = nn::channel_shuffle(want, 2);
       CHECK(want.to_vector<double>() == tp[i].output().to_vector<double>());
       CHECK(tq[i].output().to_vector<double>() != tp[i].output().to_vector<double>());
+    }
+  }
+}
+
+TEST_CASE("zoo mobile: a train step reaches every parameter", "[nn][zoo]") {
+  Tensor x = testing::formula_input(2, 3, 32, kFloat32);
+  for (const auto& name : {"MobileNetV2", "ShuffleV1", "ShuffleV2"}) {
+    INFO(name);
+    auto model = nn::create_model(name);
+    model->train();
+    autograd::backward(sum((*model)(x)));
+    for (auto& [key, p] : model->named_parameters()) {
+      INFO(key);
+      REQUIRE(p.grad().defined());
+      CHECK(sum(abs(p.grad())).item<double>() > 0);
     }
   }
 }
