@@ -5,9 +5,9 @@
 # reported before any data is read (--data points nowhere); empty, short or corrupt data files
 # (synthetic, sparse, read through --train-limit) fail with exit 1 and the file named. Each case
 # takes milliseconds.
-# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT
+# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO
 set -uo pipefail
-work=$1 kd=$2 zoo=$3 studies=$4 student=$5
+work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6
 rm -rf "$work"
 mkdir -p "$work"
 failures=0
@@ -103,6 +103,21 @@ expect 2 "bad weight ' 1' for loss 'kd'" "$zoo" --data "$nodata" --loss "kd: 1"
 expect 2 "unknown loss 'nope'" "$zoo" --data "$nodata" --loss kd,nope
 expect 2 "--batch 1 is too small" "$zoo" --data "$nodata" --batch 1
 expect 2 "--crd-k: '0' is not a positive integer" "$zoo" --data "$nodata" --crd-k 0
+# kd_zoo's networks, datasets and protocols.
+expect 2 "unknown model 'resnet9'; known \(any case\): resnet8 " "$zoo" --data "$nodata" --teacher resnet9
+expect 2 "unknown model 'nope'" "$zoo" --data "$nodata" --student nope
+expect 2 "--dataset 'cifar1000': cifar10 or cifar100" "$zoo" --data "$nodata" --dataset cifar1000
+expect 2 "--protocol 'fast': seed or repdistiller" "$zoo" --data "$nodata" --protocol fast
+expect 2 "a seed net and a zoo net pair only with the logit losses" "$zoo" --data "$nodata" --student resnet8 --loss at
+expect 2 "--teacher-ckpt replaces --load-teacher" "$zoo" --data "$nodata" --teacher-ckpt "$work/t" --load-teacher "$work/afile"
+expect 2 "--augment and --no-augment contradict" "$zoo" --data "$nodata" --augment --no-augment
+expect 1 "cifar100: .*missing train.bin .*get-cifar100.sh" "$zoo" --data "$nodata" --dataset cifar100 --teacher resnet8 --student resnet8 --epochs 1 --teacher-epochs 1 --out "$work/z100"
+
+# zoo_info.
+expect 0 "^resnet8x4 1233540 177071104$" "$zooinfo"
+expect 0 "feature taps: relu layer1 layer2 layer3 flatten" "$zooinfo" --model RESNET8X4
+expect 2 "unknown model 'resnet9'" "$zooinfo" --model resnet9
+expect 2 "--classes: '0' is not a positive integer" "$zooinfo" --classes 0
 
 # kd_studies.
 expect 2 "no study given" "$studies" --data "$nodata"
