@@ -9,6 +9,7 @@
 #include "kd/feature.h"
 #include "kd/self_distill.h"
 #include "kd/vid.h"
+#include "nn/conv_transpose.h"
 #include "nn/linear.h"
 #include "support/helpers.h"
 #include "tensor/random.h"
@@ -55,6 +56,12 @@ TEST_CASE("layers and kd modules are created in the dtype asked for", "[kd]") {
     same_draws([k](const TensorOptions& o) {
       return std::make_shared<HintRegressor>(k, Shape{2, 3, 4, 4}, Shape{2, 5, 4, 4}, o);
     });
+  same_draws([](const TensorOptions& o) {
+    return std::make_shared<HintRegressor>(HintKind::ConvReg, Shape{2, 3, 4, 4}, Shape{2, 5, 8, 8}, o);
+  });
+  same_draws([](const TensorOptions& o) {
+    return std::make_shared<nn::ConvTranspose2d>(4, 6, 3, 2, 1, 1, 2, true, 1, o);
+  });
   same_draws([](const TensorOptions& o) { return std::make_shared<VIDRegressor>(3, 4, 5, VidOptions{}, o); });
   same_draws([](const TensorOptions& o) { return std::make_shared<Embed>(7, 4, o); });
   same_draws([](const TensorOptions& o) {
