@@ -38,7 +38,6 @@
 #include <cstdint>
 
 #include "nn/batchnorm.h"
-#include "nn/conv_transpose.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 #include "tensor/tensor.h"

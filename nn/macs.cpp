@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
-#include "nn/conv_transpose.h"
 #include "nn/linear.h"
 #include "tensor/error.h"
 

@@ -2,7 +2,6 @@
 // initialisers, losses (retort::F), the seed nets and safetensors checkpoints.
 #pragma once
 #include "nn/basic.h"
-#include "nn/conv_transpose.h"
 #include "nn/batchnorm.h"
 #include "nn/functional.h"
 #include "nn/hooks.h"

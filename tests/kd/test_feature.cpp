@@ -139,9 +139,10 @@ TEST_CASE("feature losses: gradcheck for every option", "[kd]") {
                       inputs);
   }
   // ConvReg's transposed case (training-mode BN included), through every parameter.
-  Tensor t_double = random_tensor({2, 2, 8, 8}, kFloat64, 5);
-  HintRegressor up(HintKind::ConvReg, s.sizes(), t_double.sizes(), TensorOptions{kFloat64});
-  std::vector<Tensor> inputs{s};
+  Tensor s_half = random_tensor({2, 2, 2, 3}, kFloat64, 6).set_requires_grad(true);
+  Tensor t_double = random_tensor({2, 3, 4, 6}, kFloat64, 5);
+  HintRegressor up(HintKind::ConvReg, s_half.sizes(), t_double.sizes(), TensorOptions{kFloat64});
+  std::vector<Tensor> inputs{s_half};
   for (auto& p : up.parameters()) inputs.push_back(p);
   REQUIRE_GRADCHECK([&](const std::vector<Tensor>& x) { return hint_loss(up, x[0], t_double); }, inputs);
 }

@@ -9,7 +9,6 @@
 #include "kd/feature.h"
 #include "kd/self_distill.h"
 #include "kd/vid.h"
-#include "nn/conv_transpose.h"
 #include "nn/linear.h"
 #include "support/helpers.h"
 #include "tensor/random.h"

@@ -1,6 +1,6 @@
 // nn::ConvTranspose2d: PyTorch's parameter names, layout and initialisation bounds, state dict,
 // repr, and a forward equal to the functional conv_transpose2d.
-#include "nn/conv_transpose.h"
+#include "nn/linear.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 
 #include "nn/basic.h"
-#include "nn/conv_transpose.h"
 #include "nn/linear.h"
 #include "nn/macs.h"
 #include "nn/models.h"
