@@ -42,8 +42,10 @@ TEST_CASE("conv_transpose2d passes gradcheck for every option",
        opts({2, 2}, {1, 1})},
       {"stride 3, output_padding 2, no bias", {1, 2, 3, 2}, {2, 2, 2, 3}, false,
        opts({3, 3}, {1, 0}, {2, 1})},
-      {"dilation 2, padding 2 (cropping)", {1, 2, 4, 4}, {2, 2, 3, 3}, true,
+      {"dilation 2, padding 2", {1, 2, 4, 4}, {2, 2, 3, 3}, true,
        opts({1, 1}, {2, 2}, {0, 0}, {2, 2})},
+      {"padding beyond d·(K − 1) (cropping), output_padding", {1, 2, 4, 3}, {2, 2, 2, 1}, true,
+       opts({3, 2}, {2, 1}, {1, 1})},
       {"groups 2, asymmetric stride and kernel", {2, 4, 3, 4}, {4, 3, 2, 3}, true,
        opts({2, 1}, {0, 1}, {1, 0}, {1, 1}, 2)},
       {"groups 2, no bias, stride 2, dilation 2", {1, 4, 3, 3}, {4, 1, 3, 2}, false,
@@ -71,6 +73,7 @@ TEST_CASE("conv_transpose2d matches PyTorch's values and gradients", "[autograd]
       {"ct_k4s2p1", {1, 4, 3, 4}, {4, 2, 4, 4}, true, opts({2, 2}, {1, 1})},
       {"ct_options", {1, 4, 3, 5}, {4, 3, 3, 2}, false, opts({3, 2}, {1, 0}, {2, 1}, {1, 1}, 2)},
       {"ct_dilation", {2, 2, 4, 4}, {2, 3, 3, 3}, true, opts({2, 2}, {2, 2}, {1, 1}, {2, 2})},
+      {"ct_crop", {1, 2, 4, 3}, {2, 2, 2, 1}, true, opts({3, 2}, {2, 1}, {1, 1})},
   };
   const std::string file = "conv_transpose.txt";
   for (DType dt : {kFloat64, kFloat32}) {

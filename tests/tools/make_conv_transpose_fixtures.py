@@ -37,6 +37,9 @@ def main():
                  output_padding=(2, 1), groups=2)
     rows += case("ct_dilation", (2, 2, 4, 4), (2, 3, 3, 3), True, stride=2, padding=2,
                  output_padding=1, dilation=2)
+    # padding beyond d·(K − 1): the zero-inserted input is cropped rather than padded.
+    rows += case("ct_crop", (1, 2, 4, 3), (2, 2, 2, 1), True, stride=(3, 2), padding=(2, 1),
+                 output_padding=(1, 1))
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, "conv_transpose.txt")
     with open(path + ".tmp", "w") as f:
