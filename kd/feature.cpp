@@ -90,14 +90,17 @@ HintRegressor::HintRegressor(HintKind k, const Shape& s, const Shape& t, const T
 void HintRegressor::build_convreg(const Shape& s, const Shape& t, const TensorOptions& to) {
   if (s[2] == 2 * t[2]) {
     conv = register_module("conv", std::make_shared<nn::Conv2d>(s[1], t[1], 3, 2, 1, 1, 1, true, to));
+  } else if (2 * s[2] == t[2]) {
+    conv_transpose = register_module(
+        "conv", std::make_shared<nn::ConvTranspose2d>(s[1], t[1], 4, 2, 1, 0, 1, true, 1, to));
   } else if (s[2] >= t[2] && s[3] >= t[3]) {
     conv = register_module("conv", std::make_shared<nn::Conv2d>(
                                        s[1], t[1], std::array<std::int64_t, 2>{1 + s[2] - t[2], 1 + s[3] - t[3]},
                                        Conv2dOptions{}, true, to));
   } else {
     fail("HintRegressor (convreg): student feature ", shape_str(s), " and teacher feature ", shape_str(t),
-         ": a smaller student map needs RepDistiller's transposed convolution (H_t = 2·H_s), which "
-         "Retort does not have; use the Linear kind or tap a student layer at least as large");
+         ": RepDistiller's ConvReg needs H_s = 2·H_t, H_t = 2·H_s or a student map at least as "
+         "large as the teacher's (H_s ≥ H_t, W_s ≥ W_t); use the Linear kind or tap another layer");
   }
   bn = register_module("bn", std::make_shared<nn::BatchNorm2d>(t[1]));
   bn->to(to.dtype);
@@ -111,7 +114,8 @@ Tensor HintRegressor::forward(const Tensor& f_s) {
   RETORT_CHECK(ok, "HintRegressor: input ", f_s.defined() ? shape_str(f_s.sizes()) : "undefined",
                " does not match the student feature shape ", shape_str(s),
                " it was built for (batch dim aside)");
-  if (kind == HintKind::ConvReg) return relu((*bn)((*conv)(f_s)));
+  if (kind == HintKind::ConvReg)
+    return relu((*bn)(conv_transpose ? (*conv_transpose)(f_s) : (*conv)(f_s)));
   if (kind != HintKind::Linear) return (*conv)(f_s);
   Shape out = teacher_shape;
   out[0] = f_s.size(0);

@@ -13,9 +13,11 @@
 //     ConvReg: RepDistiller's regressor (models/util.py ConvReg, what its FitNets results use):
 //              a conv chosen by the heights, then BatchNorm2d(C_t) and ReLU:
 //                H_s = 2·H_t: Conv2d(C_s → C_t, 3×3, stride 2, padding 1);
+//                H_t = 2·H_s: ConvTranspose2d(C_s → C_t, 4×4, stride 2, padding 1), which
+//                             doubles H and W (weight [C_s, C_t, 4, 4]);
 //                H_s ≥ H_t:   Conv2d(C_s → C_t, (1 + H_s − H_t) × (1 + W_s − W_t));
-//              RepDistiller's third case, H_t = 2·H_s, needs a transposed convolution, which
-//              Retort does not have yet: it is an error naming both shapes, as is H_s < H_t.
+//              tried in that order, as RepDistiller does; any other pair of heights (a smaller
+//              student map that is not half the teacher's) is an error naming both shapes.
 //              State-dict keys as RepDistiller's: conv.{weight,bias}, bn.*.
 //   Spatial mismatches a kind cannot bridge are errors naming both shapes.
 //
@@ -57,7 +59,8 @@ class HintRegressor : public nn::Module {
 
   HintKind kind;
   Shape student_shape, teacher_shape;
-  std::shared_ptr<nn::Conv2d> conv;      // conv kinds and ConvReg
+  std::shared_ptr<nn::Conv2d> conv;      // conv kinds and ConvReg (but its H_t = 2·H_s case)
+  std::shared_ptr<nn::ConvTranspose2d> conv_transpose;  // ConvReg with H_t = 2·H_s, key "conv"
   std::shared_ptr<nn::BatchNorm2d> bn;   // ConvReg
   std::shared_ptr<nn::Linear> linear;    // Linear kind
 

@@ -1,5 +1,5 @@
 // Hooks rather than a shape formula per layer type: the forward itself tells each layer's output
-// size, so any model built from Conv2d and Linear is counted without knowing its structure.
+// size, so any model built from Conv2d, ConvTranspose2d and Linear is counted without knowing its structure.
 #include "nn/macs.h"
 
 #include <vector>
@@ -21,6 +21,12 @@ std::int64_t count_macs(Module& model, const Shape& input_chw) {
       hooks.push_back(m->register_forward_hook(
           [&macs, per_output](const Module&, const Tensor&, const Tensor& y) {
             macs += y.numel() * per_output;
+          }));
+    } else if (auto* up = dynamic_cast<ConvTranspose2d*>(m.get())) {
+      std::int64_t per_input = up->weight.size(1) * up->kernel_size[0] * up->kernel_size[1];
+      hooks.push_back(m->register_forward_hook(
+          [&macs, per_input](const Module&, const Tensor& x, const Tensor&) {
+            macs += x.numel() * per_input;
           }));
     } else if (auto* lin = dynamic_cast<Linear*>(m.get())) {
       std::int64_t in = lin->in_features;

@@ -1,6 +1,7 @@
 // Differentiable neural-network ops (namespace retort): the layer maths behind nn/. Image tensors
-// are NCHW: x [N, C, H, W]; conv weight [C_out, C_in/groups, KH, KW]; linear weight
-// [OUT, IN] (PyTorch layouts, so checkpoints are interchangeable).
+// are NCHW: x [N, C, H, W]; conv weight [C_out, C_in/groups, KH, KW]; transposed-conv weight
+// [C_in, C_out/groups, KH, KW]; linear weight [OUT, IN] (PyTorch layouts, so checkpoints are
+// interchangeable).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -29,6 +30,23 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(),
 // over y less on the oneDNN path); values and gradients are the composite's.
 Tensor conv2d_relu(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(),
                    const Conv2dOptions& opt = {});
+
+struct ConvTranspose2dOptions {
+  std::array<std::int64_t, 2> stride{1, 1};
+  std::array<std::int64_t, 2> padding{0, 0};
+  std::array<std::int64_t, 2> output_padding{0, 0};  // each < stride or < dilation (PyTorch's rule)
+  std::array<std::int64_t, 2> dilation{1, 1};
+  std::int64_t groups = 1;
+};
+// Transposed convolution (the input-gradient of conv2d; PyTorch's conv_transpose2d).
+// x [N, C_in, H, W], w [C_in, C_out/groups, KH, KW], b [C_out] or undefined → y [N, C_out, H', W'],
+//   H' = (H − 1)·s − 2p + d·(KH − 1) + output_padding + 1 (W' likewise),
+//   y[n, g·C_out/groups + o, h·s − p + kh·d, w·s − p + kw·d] += x[n, i, h, w] · w[i, o, kh, kw]
+//   for every i = g·C_in/groups + c of group g, and h, w, kh, kw (positions outside
+//   [0, H') × [0, W') dropped), plus b[g·C_out/groups + o].
+// Composed of differentiable ops (zero insertion, padding, conv2d with the flipped weight).
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(),
+                        const ConvTranspose2dOptions& opt = {});
 
 // Pooling over H, W. stride 0 means stride = kernel. Output size floor((H + 2p − k)/s) + 1.
 Tensor max_pool2d(const Tensor& x, std::array<std::int64_t, 2> kernel,

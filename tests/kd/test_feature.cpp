@@ -48,6 +48,14 @@ TEST_CASE("feature losses match the PyTorch references", "[kd]") {
     r.conv->bias.copy_(fx().t("br"));
     testing::check_kd_case(fx(), name, [&](const Tensor& x) { return hint_loss(r, x, ftr); }, input);
   }
+  // The third case, a student map half the teacher's: ConvTranspose2d(k4, s2, p1), BN, ReLU.
+  const Tensor &fs2 = fx().t("fs2"), &ftu = fx().t("ftu");
+  HintRegressor up(HintKind::ConvReg, fs2.sizes(), ftu.sizes(), TensorOptions{kFloat64});
+  REQUIRE(up.conv_transpose);
+  up.conv_transpose->weight.copy_(fx().t("wu"));
+  up.conv_transpose->bias.copy_(fx().t("bu"));
+  testing::check_kd_case(fx(), "hint_convreg_transposed", [&](const Tensor& x) { return hint_loss(up, x, ftu); },
+                         fs2);
   testing::check_kd_case(fx(), "at_same", [&](const Tensor& x) { return at_loss(x, ft); }, fs);
   testing::check_kd_case(fx(), "at_pool_student", [&](const Tensor& x) { return at_loss(x, fsmall); }, fs);
   testing::check_kd_case(fx(), "at_pool_teacher", [&](const Tensor& x) { return at_loss(x, fs); }, fsmall);
@@ -72,9 +80,19 @@ TEST_CASE("HintRegressor ConvReg: RepDistiller's layer choice, keys and refusals
   for (auto& [k, v] : same.state_dict()) keys.push_back(k);
   REQUIRE(keys == std::vector<std::string>{"conv.weight", "conv.bias", "bn.weight", "bn.bias", "bn.running_mean",
                                            "bn.running_var", "bn.num_batches_tracked"});
-  REQUIRE_THROWS_WITH(HintRegressor(HintKind::ConvReg, {2, 3, 4, 4}, {2, 5, 8, 8}),
-                      Catch::Contains("[2,3,4,4]") && Catch::Contains("[2,5,8,8]") &&
-                          Catch::Contains("transposed convolution"));
+  HintRegressor doubled(HintKind::ConvReg, {2, 3, 4, 4}, {2, 5, 8, 8});
+  REQUIRE(!doubled.conv);
+  REQUIRE(doubled.conv_transpose->weight.sizes() == Shape{3, 5, 4, 4});
+  REQUIRE(doubled.conv_transpose->options.stride == (std::array<std::int64_t, 2>{2, 2}));
+  REQUIRE(doubled.conv_transpose->options.padding == (std::array<std::int64_t, 2>{1, 1}));
+  REQUIRE(doubled(zeros({2, 3, 4, 4})).sizes() == Shape{2, 5, 8, 8});
+  keys.clear();
+  for (auto& [k, v] : doubled.state_dict()) keys.push_back(k);
+  REQUIRE(keys == std::vector<std::string>{"conv.weight", "conv.bias", "bn.weight", "bn.bias", "bn.running_mean",
+                                           "bn.running_var", "bn.num_batches_tracked"});
+  REQUIRE_THROWS_WITH(HintRegressor(HintKind::ConvReg, {2, 3, 4, 4}, {2, 5, 6, 6}),
+                      Catch::Contains("[2,3,4,4]") && Catch::Contains("[2,5,6,6]") &&
+                          Catch::Contains("H_t = 2·H_s"));
 }
 
 TEST_CASE("HintRegressor: shape inference and errors naming both shapes", "[kd]") {
@@ -120,6 +138,13 @@ TEST_CASE("feature losses: gradcheck for every option", "[kd]") {
     REQUIRE_GRADCHECK([&](const std::vector<Tensor>& x) { return hint_loss(r, x[0], t_same); },
                       inputs);
   }
+  // ConvReg's transposed case (training-mode BN included), through every parameter.
+  Tensor s_half = random_tensor({2, 2, 2, 3}, kFloat64, 6).set_requires_grad(true);
+  Tensor t_double = random_tensor({2, 3, 4, 6}, kFloat64, 5);
+  HintRegressor up(HintKind::ConvReg, s_half.sizes(), t_double.sizes(), TensorOptions{kFloat64});
+  std::vector<Tensor> inputs{s_half};
+  for (auto& p : up.parameters()) inputs.push_back(p);
+  REQUIRE_GRADCHECK([&](const std::vector<Tensor>& x) { return hint_loss(up, x[0], t_double); }, inputs);
 }
 
 TEST_CASE("feature losses: zero at student == teacher, teacher gets no gradient", "[kd]") {

@@ -55,6 +55,12 @@ TEST_CASE("layers and kd modules are created in the dtype asked for", "[kd]") {
     same_draws([k](const TensorOptions& o) {
       return std::make_shared<HintRegressor>(k, Shape{2, 3, 4, 4}, Shape{2, 5, 4, 4}, o);
     });
+  same_draws([](const TensorOptions& o) {
+    return std::make_shared<HintRegressor>(HintKind::ConvReg, Shape{2, 3, 4, 4}, Shape{2, 5, 8, 8}, o);
+  });
+  same_draws([](const TensorOptions& o) {
+    return std::make_shared<nn::ConvTranspose2d>(4, 6, 3, 2, 1, 1, 2, true, 1, o);
+  });
   same_draws([](const TensorOptions& o) { return std::make_shared<VIDRegressor>(3, 4, 5, VidOptions{}, o); });
   same_draws([](const TensorOptions& o) { return std::make_shared<Embed>(7, 4, o); });
   same_draws([](const TensorOptions& o) {

@@ -1,4 +1,4 @@
-// count_macs: the conv and linear formulas, groups, strides, and the model's mode restored.
+// count_macs: the conv, transposed-conv and linear formulas, groups, strides, and the model's mode restored.
 #include <catch2/catch.hpp>
 
 #include "nn/basic.h"
@@ -28,6 +28,12 @@ TEST_CASE("count_macs counts grouped and strided convolutions per output") {
   net->eval();
   count_macs(*net, {4, 5, 5});
   REQUIRE(!net->is_training());
+}
+
+TEST_CASE("count_macs counts a transposed convolution per input pixel") {
+  // 6·4·4 input pixels, each against (8/2)·4·4 weights of its group (groups 2, k4 s2 p1: 8×8 out).
+  auto net = make_sequential(std::make_shared<ConvTranspose2d>(6, 8, 4, 2, 1, 0, 2));
+  REQUIRE(count_macs(*net, {6, 4, 4}) == 6 * 16 * 4 * 16);
 }
 
 TEST_CASE("count_macs of zoo networks: the published CIFAR figures") {

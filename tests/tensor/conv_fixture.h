@@ -1,5 +1,6 @@
-// PyTorch fixtures for convolution and pooling (written by tests/tools/make_conv_fixtures.py):
-// the closed-form inputs the generator used, and the expected values it recorded.
+// PyTorch fixtures for convolution, transposed convolution and pooling (written by
+// tests/tools/make_conv_fixtures.py and make_conv_transpose_fixtures.py): the closed-form inputs
+// the generators used, and the expected values they recorded.
 #pragma once
 #include <cmath>
 #include <fstream>
@@ -29,10 +30,11 @@ inline Tensor fixture_gy(const Shape& s, DType dt) {
   return closed_form(s, dt, [](double k) { return std::cos(0.11 * k + 0.3); });
 }
 
-// The recorded values of `tensor` (y, gx, gw, gb) for `name`, shaped like `like`.
+// The recorded values of `tensor` (y, gx, gw, gb) for `name`, shaped like `like`, from
+// tests/fixtures/conv/<file>.
 inline Tensor fixture_values(const std::string& name, const std::string& tensor,
-                             const Shape& like) {
-  std::ifstream in(std::string(RETORT_TEST_FIXTURES) + "/conv/pytorch.txt");
+                             const Shape& like, const std::string& file = "pytorch.txt") {
+  std::ifstream in(std::string(RETORT_TEST_FIXTURES) + "/conv/" + file);
   REQUIRE(in.good());
   std::string row;
   while (std::getline(in, row)) {

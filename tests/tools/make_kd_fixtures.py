@@ -266,6 +266,16 @@ def feature():
     w.case("hint_convreg_kernel", lambda x: F.mse_loss(convreg(F.conv2d(x, wr, br)), ftr), fs)
     w.case("hint_convreg_stride2", lambda x: F.mse_loss(convreg(F.conv2d(x, wr, br, stride=2, padding=1)), ftr),
            fs6)
+    # ConvReg's third case, a student map half the teacher's: ConvTranspose2d(k4, s2, p1), weight
+    # [C_s, C_t, 4, 4]. Drawn last, so the tensors above keep their values.
+    fs2 = torch.randn(4, 3, 2, 2, generator=g)
+    ftu = torch.randn(4, 6, 4, 4, generator=g).relu()
+    wu = torch.randn(3, 6, 4, 4, generator=g) * 0.3
+    bu = torch.randn(6, generator=g) * 0.1
+    for name, x in (("fs2", fs2), ("ftu", ftu), ("wu", wu), ("bu", bu)):
+        w.tensor(name, x)
+    w.case("hint_convreg_transposed",
+           lambda x: F.mse_loss(convreg(F.conv_transpose2d(x, wu, bu, stride=2, padding=1)), ftu), fs2)
 
 
 if __name__ == "__main__":
