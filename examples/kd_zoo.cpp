@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "autograd/anomaly.h"
+#include "common/distributed.h"
 #include "common/flags.h"
 #include "common/kd_experiment.h"
 #include "common/progress.h"
@@ -39,6 +40,7 @@ struct Args {
   double lr = 1e-3;
   std::uint64_t seed = 42;
   bool costs = false;
+  bool distributed = false, scale_batch = false;  // common/distributed.h
   CheckpointOptions checkpoint;
 };
 
@@ -49,6 +51,7 @@ struct Args {
       "              [--save-teacher F] [--train-limit N] [--test-limit N] [--batch B] [--lr LR] [--seed S]\n"
       "              [--threads N] [--crd-k K] [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
       "              [--checkpoint-dir DIR] [--checkpoint-every N] [--resume] [--detect-anomaly]\n"
+      "              [--distributed [--scale-batch]]\n"
       "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
       "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
       "loss in turn as CE + that loss. Defaults: --loss kd, students 10 epochs, teacher 5, Adam lr\n"
@@ -58,6 +61,9 @@ struct Args {
       "peak memory for one batch of --batch random images on the untrained seed nets (CPU).\n"
       "--train-limit/--test-limit N: the first N images of the split (default: all of it).\n"
       "--teacher-epochs 0 needs --load-teacher F. Outputs are checked writable before training.\n"
+      "--distributed: data-parallel over an MPI job (mpirun -np N kd_zoo --distributed --threads T ...);\n"
+      "--batch stays the global batch unless --scale-batch (docs/distributed.md). CRD's memory bank is\n"
+      "per rank (each rank updates it from its own samples).\n"
       "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
       "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n" +
           std::string(kCheckpointUsage) + zoo::loss_help());
@@ -80,9 +86,13 @@ Args parse(int argc, char** argv) {
   f.value("--lr", a.lr, Flags::positive);
   f.value("--seed", a.seed);
   f.set("--costs", a.costs);
+  f.set("--distributed", a.distributed);
+  f.set("--scale-batch", a.scale_batch);
   add_checkpoint_flags(f, a.checkpoint);
   f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
+  f.check(!a.scale_batch || a.distributed, "--scale-batch needs --distributed");
+  f.check(!(a.costs && a.distributed), "--costs measures one process; leave out --distributed");
   f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
   f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");
   // Relation losses compare the samples of a batch with each other: one sample has no pairs.
@@ -160,79 +170,83 @@ void print_costs(const Args& a, const std::vector<std::vector<zoo::WeightedLoss>
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
   try {
-    std::vector<std::vector<zoo::WeightedLoss>> runs;
-    if (a.loss == "all")
-      for (const auto& l : zoo::loss_table()) runs.push_back(zoo::parse_losses(l.name));
-    else
-      runs.push_back(zoo::parse_losses(a.loss));
-    set_num_threads(a.threads);
-    if (a.costs) {
-      print_costs(a, runs);
-      return 0;
-    }
-    std::filesystem::create_directories(a.out);
-    prepare_checkpoint_dir(a.checkpoint);
-    CifarData d = load_data({a.data, a.train_limit, a.test_limit, parse_device(a.device)});
-    auto loader = make_loader(d, a.batch, a.seed, /*augment=*/false);
-    const std::int64_t n = d.train_labels.numel();
-    std::string teacher_from =
-        a.load_teacher.empty() ? std::to_string(a.teacher_epochs) + " epochs" : "from " + a.load_teacher;
-    std::printf("CIFAR-10 from %s: %lld train / %lld test images; teacher %s, students %d epochs, batch %lld, "
-                "Adam lr %g, %zu run(s), %d threads\n",
-                a.data.c_str(), static_cast<long long>(n), static_cast<long long>(d.test_labels.numel()),
-                teacher_from.c_str(), a.epochs, static_cast<long long>(a.batch), a.lr, runs.size(), a.threads);
+    if (a.distributed) start_distributed(a.scale_batch);
+    return run_program([&]() -> int {
+      std::vector<std::vector<zoo::WeightedLoss>> runs;
+      if (a.loss == "all")
+        for (const auto& l : zoo::loss_table()) runs.push_back(zoo::parse_losses(l.name));
+      else
+        runs.push_back(zoo::parse_losses(a.loss));
+      set_num_threads(a.threads);
+      if (a.costs) {
+        print_costs(a, runs);
+        return 0;
+      }
+      std::filesystem::create_directories(a.out);
+      prepare_checkpoint_dir(a.checkpoint);
+      CifarData d = load_data({a.data, a.train_limit, a.test_limit, parse_device(a.device)});
+      auto loader = make_loader(d, a.batch, a.seed, /*augment=*/false);
+      const std::int64_t n = d.train_labels.numel();
+      std::string teacher_from =
+          a.load_teacher.empty() ? std::to_string(a.teacher_epochs) + " epochs" : "from " + a.load_teacher;
+      std::printf("CIFAR-10 from %s: %lld train / %lld test images; teacher %s, students %d epochs, batch %lld, "
+                  "Adam lr %g, %zu run(s), %d threads\n",
+                  a.data.c_str(), static_cast<long long>(n), static_cast<long long>(d.test_labels.numel()),
+                  teacher_from.c_str(), a.epochs, static_cast<long long>(a.batch), a.lr, runs.size(), a.threads);
 
-    std::vector<EpochRow> rows;
-    manual_seed(a.seed);
-    auto teacher = std::make_shared<nn::TeacherNet>();
-    RunResult tr = a.load_teacher.empty()
-                       ? train_run(*teacher, cross_entropy_objective(), *loader, d,
-                                   {.name = "teacher", .epochs = a.teacher_epochs, .lr = a.lr, .checkpoint = &a.checkpoint},
-                                   rows)
-                       : load_and_evaluate(*teacher, "teacher", a.load_teacher, d);
-    if (!a.save_teacher.empty()) nn::save_safetensors(*teacher, a.save_teacher);
-    teacher->eval();
-    teacher->requires_grad_(false);
-
-    const zoo::Setup setup{d.train_labels, a.epochs * static_cast<std::int64_t>(loader->num_batches()), a.crd_k, a.seed};
-    std::vector<std::string> taps;
-    for (const auto& r : runs)
-      for (const auto& t : zoo::make_objective(r, setup).teacher_taps)
-        if (std::find(taps.begin(), taps.end(), t) == taps.end()) taps.push_back(t);
-    Progress timer("teacher cache", 1, n);
-    TeacherCache cache = cache_teacher(*teacher, d.train_norm, cacheable(*teacher, taps, n));
-    std::printf("\rteacher outputs cached: logits%s%s (%.0f MB, %s)\n", cache.features.empty() ? "" : " +",
-                [&] { std::string s; for (const auto& [k, v] : cache.features) s += " " + k; return s; }().c_str(),
-                static_cast<double>(cache.bytes()) / 1e6, clock_str(timer.seconds()).c_str());
-
-    Table table{"kd_zoo: StudentNet from TeacherNet (test accuracy %)",
-                {"loss", "weights", "last acc", "best acc", "train time", "img/s"}, {}};
-    bool trained = a.load_teacher.empty();
-    table.add({"(teacher)", "ce 1", fmt(tr.last, 2), fmt(tr.best, 2), trained ? clock_str(tr.seconds) : "-",
-               trained ? fmt(tr.images_per_second, 0) : "-"});
-    std::vector<std::string> names;
-    for (const auto& r : runs) {
-      std::string name = zoo::run_name(r);
-      std::printf("\n== %s: %s\n", name.c_str(), zoo::describe(r).c_str());
+      std::vector<EpochRow> rows;
       manual_seed(a.seed);
-      auto student = std::make_shared<nn::StudentNet>();
-      Objective obj = zoo::make_objective(r, setup);
-      RunResult res = train_run(*student, obj, *loader, d,
-                                {.name = name, .epochs = a.epochs, .lr = a.lr, .teacher = teacher.get(),
-                                 .cache = &cache, .restart_epochs = true, .checkpoint = &a.checkpoint},
-                                rows);
-      table.add({name, zoo::describe(r), fmt(res.last, 2), fmt(res.best, 2), clock_str(res.seconds),
-                 fmt(res.images_per_second, 0)});
-      names.push_back(name);
-    }
-    table.print();
-    std::string csv = a.csv.empty() ? a.out + "/zoo.csv" : a.csv;
-    table.write_csv(csv);
-    write_epoch_csv(a.out + "/metrics.csv", rows);
-    std::printf("results: %s, per-epoch metrics: %s/metrics.csv\n", csv.c_str(), a.out.c_str());
-    plot_bars(csv, a.out + "/zoo_accuracy.png", "kd_zoo: test accuracy by loss", "test accuracy (%)", {3, 4});
-    plot_epochs(a.out + "/metrics.csv", a.out, names, "zoo_");
-    return plot_failures() > 0 ? 1 : 0;
+      auto teacher = std::make_shared<nn::TeacherNet>();
+      RunResult tr = a.load_teacher.empty()
+                         ? train_run(*teacher, cross_entropy_objective(), *loader, d,
+                                     {.name = "teacher", .epochs = a.teacher_epochs, .lr = a.lr, .checkpoint = &a.checkpoint},
+                                     rows)
+                         : load_and_evaluate(*teacher, "teacher", a.load_teacher, d);
+      if (!a.save_teacher.empty() && dist_info().main()) nn::save_safetensors(*teacher, a.save_teacher);
+      teacher->eval();
+      teacher->requires_grad_(false);
+
+      const zoo::Setup setup{d.train_labels, a.epochs * static_cast<std::int64_t>(loader->num_batches()), a.crd_k, a.seed};
+      std::vector<std::string> taps;
+      for (const auto& r : runs)
+        for (const auto& t : zoo::make_objective(r, setup).teacher_taps)
+          if (std::find(taps.begin(), taps.end(), t) == taps.end()) taps.push_back(t);
+      Progress timer("teacher cache", 1, n);
+      TeacherCache cache = cache_teacher(*teacher, d.train_norm, cacheable(*teacher, taps, n));
+      std::printf("\rteacher outputs cached: logits%s%s (%.0f MB, %s)\n", cache.features.empty() ? "" : " +",
+                  [&] { std::string s; for (const auto& [k, v] : cache.features) s += " " + k; return s; }().c_str(),
+                  static_cast<double>(cache.bytes()) / 1e6, clock_str(timer.seconds()).c_str());
+
+      Table table{"kd_zoo: StudentNet from TeacherNet (test accuracy %)",
+                  {"loss", "weights", "last acc", "best acc", "train time", "img/s"}, {}};
+      bool trained = a.load_teacher.empty();
+      table.add({"(teacher)", "ce 1", fmt(tr.last, 2), fmt(tr.best, 2), trained ? clock_str(tr.seconds) : "-",
+                 trained ? fmt(tr.images_per_second, 0) : "-"});
+      std::vector<std::string> names;
+      for (const auto& r : runs) {
+        std::string name = zoo::run_name(r);
+        std::printf("\n== %s: %s\n", name.c_str(), zoo::describe(r).c_str());
+        manual_seed(a.seed);
+        auto student = std::make_shared<nn::StudentNet>();
+        Objective obj = zoo::make_objective(r, setup);
+        RunResult res = train_run(*student, obj, *loader, d,
+                                  {.name = name, .epochs = a.epochs, .lr = a.lr, .teacher = teacher.get(),
+                                   .cache = &cache, .restart_epochs = true, .checkpoint = &a.checkpoint},
+                                  rows);
+        table.add({name, zoo::describe(r), fmt(res.last, 2), fmt(res.best, 2), clock_str(res.seconds),
+                   fmt(res.images_per_second, 0)});
+        names.push_back(name);
+      }
+      table.print();
+      if (!dist_info().main()) return 0;  // rank 0 writes the outputs
+      std::string csv = a.csv.empty() ? a.out + "/zoo.csv" : a.csv;
+      table.write_csv(csv);
+      write_epoch_csv(a.out + "/metrics.csv", rows);
+      std::printf("results: %s, per-epoch metrics: %s/metrics.csv\n", csv.c_str(), a.out.c_str());
+      plot_bars(csv, a.out + "/zoo_accuracy.png", "kd_zoo: test accuracy by loss", "test accuracy (%)", {3, 4});
+      plot_epochs(a.out + "/metrics.csv", a.out, names, "zoo_");
+      return plot_failures() > 0 ? 1 : 0;
+    });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nkd_zoo: %s\n", e.what());
     return 1;
