@@ -190,9 +190,12 @@ int main(int argc, char** argv) {
       std::string teacher_from =
           a.load_teacher.empty() ? std::to_string(a.teacher_epochs) + " epochs" : "from " + a.load_teacher;
       std::printf("CIFAR-10 from %s: %lld train / %lld test images; teacher %s, students %d epochs, batch %lld, "
-                  "Adam lr %g, %zu run(s), %d threads\n",
+                  "Adam lr %g, %zu run(s), %d threads%s\n",
                   a.data.c_str(), static_cast<long long>(n), static_cast<long long>(d.test_labels.numel()),
-                  teacher_from.c_str(), a.epochs, static_cast<long long>(a.batch), a.lr, runs.size(), a.threads);
+                  teacher_from.c_str(), a.epochs, static_cast<long long>(a.batch), a.lr, runs.size(), a.threads,
+                  dist_info().on ? (", " + std::to_string(dist_info().size) + " ranks × batch " +
+                                    std::to_string(global_batch(a.batch) / dist_info().size) + " (global " +
+                                    std::to_string(global_batch(a.batch)) + ")").c_str() : "");
 
       std::vector<EpochRow> rows;
       manual_seed(a.seed);
