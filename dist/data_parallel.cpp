@@ -198,6 +198,18 @@ void DataParallel::broadcast_buffers() {
   for (auto& t : s_->buffers) pg_.broadcast(t, 0);
 }
 
+double DataParallel::time_all_reduce(int repeats) {
+  State& s = *s_;
+  RETORT_CHECK(!s.in_round && repeats >= 1, "DataParallel::time_all_reduce: a round is in progress or repeats ", repeats, " < 1");
+  for (auto& b : s.buckets)
+    if (!b.flat.defined()) b.flat = zeros({b.numel}, b.dtype, b.device);
+  pg_.barrier();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < repeats; ++i)
+    for (auto& b : s.buckets) pg_.all_reduce(b.flat, ReduceOp::Sum);
+  return since(t0) / repeats;
+}
+
 std::size_t DataParallel::num_buckets() const { return s_->buckets.size(); }
 
 std::vector<std::int64_t> DataParallel::bucket_sizes() const {

@@ -75,6 +75,11 @@ class DataParallel {
   // checkpointing, so every replica holds rank 0's.
   void broadcast_buffers();
 
+  // Collective: all-reduces every bucket's buffer `repeats` times back to back, blocking, and
+  // returns the mean seconds per round — the communication cost of a step without any overlap,
+  // to compare with stats().exposed_seconds. Call between steps (not during a round).
+  double time_all_reduce(int repeats = 5);
+
   std::size_t num_buckets() const;
   std::vector<std::int64_t> bucket_sizes() const;  // elements per bucket, in bucket order
   const DataParallelStats& stats() const;

@@ -3,6 +3,8 @@
 // that a resumed epoch can re-enter the loader's epoch at a given batch: set_epoch(E) rebuilds
 // that epoch's order and augmentation stream, and the batches already trained are drawn and
 // dropped, which replays every random draw they made.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -198,6 +200,7 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
   }
 #endif
   const bool writer = dist_info().main();  // the one rank that writes checkpoints
+  double backward_seconds = 0;             // this run's backward calls (the all-reduce wait included)
 
   const bool checkpoints = o.checkpoint && !o.checkpoint->dir.empty();
   const std::string ckpt = checkpoints ? next_checkpoint_path(*o.checkpoint, o.name) : std::string();
@@ -264,7 +267,9 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
              " (", terms.str(), "); stopping rather than training on it (a lower --lr, or --detect-anomaly "
              "to find the op that produced it)");
       }
+      const auto bw0 = std::chrono::steady_clock::now();
       total.backward();
+      backward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - bw0).count();
       opt.step();
       ++st.step;
       ++done;
@@ -305,6 +310,18 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
     }
   }
   r.images_per_second = r.seconds > 0 ? st.total_images / r.seconds : 0;
+#if RETORT_WITH_MPI
+  if (ddp && ddp->stats().rounds > 0) {  // docs/distributed.md: what the communication costs
+    const dist::DataParallelStats& ds = ddp->stats();
+    const double steps = static_cast<double>(ds.rounds), alone = ddp->time_all_reduce();
+    const double bw = backward_seconds / steps, exposed = ds.exposed_seconds / steps;
+    std::printf("%s: data-parallel over %d ranks: %.2f MB of gradients per step in %zu bucket(s); backward %.1f ms/step, "
+                "%.1f ms of it waiting for all-reduces after the last gradient; the all-reduces alone take %.1f ms/step "
+                "(%.0f%% hidden behind backward)\n",
+                o.name.c_str(), dist_info().size, ds.bytes / steps / 1e6, ddp->num_buckets(), bw * 1e3, exposed * 1e3,
+                alone * 1e3, alone > 0 ? std::clamp(100.0 * (1.0 - exposed / alone), 0.0, 100.0) : 0.0);
+  }
+#endif
   return r;
 }
 
