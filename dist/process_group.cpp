@@ -129,9 +129,12 @@ Work::Work(std::string what, double timeout)
 void Work::wait() {
   if (finished_) return;
   const auto t0 = std::chrono::steady_clock::now();
-  // Spin briefly (a collective that is nearly done), then yield the core between polls: on a
-  // machine with fewer cores than ranks the rank being waited for needs it.
-  for (int spins = 0; !test(); ++spins) {
+  // Poll, yielding the core between polls (on a machine with fewer cores than ranks the rank
+  // being waited for needs it); OpenMPI advances a collective's stages only inside MPI calls, so
+  // polls must come often. After 20 ms without completion (a straggler, not a transfer), poll
+  // every 50 µs instead.
+  for (;;) {
+    if (test()) break;
     const std::string err = engine_error();
     RETORT_CHECK(err.empty(), "dist ", what_, ": ", err);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -144,8 +147,10 @@ void Work::wait() {
             "RETORT_DIST_TIMEOUT or ProcessGroup::set_timeout sets the limit)";
       throw Error(os.str());
     }
-    if (spins > 1000) std::this_thread::sleep_for(std::chrono::microseconds(50));
-    else std::this_thread::yield();
+    if (std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(20))
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    else
+      std::this_thread::yield();
   }
   waited_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
