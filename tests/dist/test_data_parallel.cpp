@@ -4,12 +4,14 @@
 // plain training and for a KD step (kd::Distiller, frozen teacher, a feature loss through a
 // trained regressor, several buckets). Also: rank 0's weights are broadcast at the start,
 // gradient accumulation under NoSync, parameters without a gradient, mismatched models, and a
-// teacher-logit cache built in parallel (bit-identical to one process's).
+// teacher-logit cache built in parallel (bit-identical to one process's); SyncBatchNorm against
+// BatchNorm on the whole batch.
 #include <cmath>
 
 #include "autograd/grad_mode.h"
 #include "dist/data_parallel.h"
 #include "dist/shard.h"
+#include "dist/sync_batchnorm.h"
 #include "kd/distiller.h"
 #include "kd/response.h"
 #include "autograd/ops/elementwise.h"
@@ -221,4 +223,50 @@ TEST_CASE("a teacher-logit cache built in parallel is bit-identical to one proce
   Tensor single = ops::cat(parts, 0);
   REQUIRE(parallel.sizes() == Shape{n, 10});
   REQUIRE(parallel.to_vector<float>() == single.to_vector<float>());
+}
+
+TEST_CASE("SyncBatchNorm on 2 × 64 normalises and trains like BatchNorm on 1 × 128", "[dist]") {
+  auto build = [](std::uint64_t seed, bool sync) {
+    manual_seed(seed);
+    const TensorOptions o{kFloat64, kCPU};
+    std::shared_ptr<nn::Module> bn;
+    if (sync) bn = std::make_shared<dist::SyncBatchNorm>(16);
+    else bn = std::make_shared<nn::BatchNorm1d>(16);
+    bn->to(kFloat64);
+    return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+        std::make_shared<nn::Linear>(8, 16, true, o), bn, std::make_shared<nn::ReLU>(),
+        std::make_shared<nn::Linear>(16, 4, true, o)});
+  };
+  auto ref = build(1, false), net = build(1, true), local = build(1, false);
+  dist::DataParallel ddp(*net, pg()), ddp_local(*local, pg());
+  optim::SGD ref_opt(ref->parameters(), {.lr = 0.1}), opt(net->parameters(), {.lr = 0.1}),
+      local_opt(local->parameters(), {.lr = 0.1});
+  for (int step = 0; step < 3; ++step) {
+    Data d = make_data(kFloat64, step);
+    d.x = d.x * 3.0 + 5.0;  // a mean far from 0, so local and global statistics differ clearly
+    for (auto [m, o, x, y] : {std::tuple{ref.get(), &ref_opt, d.x, d.y}, std::tuple{net.get(), &opt, half(d.x), half(d.y)},
+                              std::tuple{local.get(), &local_opt, half(d.x), half(d.y)}}) {
+      o->zero_grad();
+      F::cross_entropy((*m)(x), y).backward();
+      o->step();
+    }
+  }
+  REQUIRE(max_diff(*ref, *net) <= 1e-12);
+  auto stats_diff = [](nn::Module& a, nn::Module& b) {
+    double m = 0;
+    const auto ba = a.buffers(), bb = b.buffers();
+    for (std::size_t i = 0; i < ba.size(); ++i) {
+      const auto va = ba[i].to_vector<double>(), vb = bb[i].to_vector<double>();
+      for (std::size_t k = 0; k < va.size(); ++k) m = std::max(m, std::abs(va[k] - vb[k]));
+    }
+    return m;
+  };
+  REQUIRE(stats_diff(*ref, *net) <= 1e-12);                                   // running stats, num_batches_tracked
+  REQUIRE(max_diff(*ref, *local) > 1e-6);                                     // plain BN: local statistics
+  net->eval();
+  ref->eval();
+  Data d = make_data(kFloat64, 9);
+  NoGradGuard ng;
+  const auto a = (*ref)(d.x).to_vector<double>(), b = (*net)(d.x).to_vector<double>();
+  for (std::size_t k = 0; k < a.size(); ++k) REQUIRE(std::abs(a[k] - b[k]) <= 1e-12);
 }
