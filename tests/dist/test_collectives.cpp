@@ -4,6 +4,7 @@
 // summed counts; DistributedSampler shards (disjoint, complete, equal batch counts, the
 // single-process batches).
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "data/loader.h"
@@ -28,6 +29,11 @@ TEST_CASE("the group is the launcher's", "[dist]") {
   REQUIRE(env.rank == pg().rank());
   REQUIRE(env.world_size == 2);
   REQUIRE(pg().timeout() == 20);  // RETORT_DIST_TIMEOUT from ctest
+  REQUIRE(dist::default_timeout() == 20);
+  ::setenv("RETORT_DIST_TIMEOUT", "soon", 1);
+  REQUIRE_THROWS_WITH(dist::default_timeout(), Catch::Contains("RETORT_DIST_TIMEOUT='soon'"));
+  ::setenv("RETORT_DIST_TIMEOUT", "20", 1);
+  REQUIRE_THROWS_WITH(pg().set_timeout(0), Catch::Contains("not a positive number"));
 }
 
 TEST_CASE("all_reduce sums and averages every dtype, any size", "[dist]") {
