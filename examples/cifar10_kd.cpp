@@ -107,7 +107,10 @@ KdArgs parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   KdArgs a = parse(argc, argv);
   try {
-    if (a.distributed) examples::start_distributed(a.scale_batch);
+    if (a.distributed) {
+      examples::start_distributed(a.scale_batch);
+      a.device = examples::rank_device(a.device);
+    }
     return examples::run_program([&] { return examples::run_cifar10_kd(a); });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\ncifar10_kd: %s\n", e.what());

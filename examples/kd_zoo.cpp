@@ -170,7 +170,10 @@ void print_costs(const Args& a, const std::vector<std::vector<zoo::WeightedLoss>
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
   try {
-    if (a.distributed) start_distributed(a.scale_batch);
+    if (a.distributed) {
+      start_distributed(a.scale_batch);
+      a.device = rank_device(a.device);
+    }
     return run_program([&]() -> int {
       std::vector<std::vector<zoo::WeightedLoss>> runs;
       if (a.loss == "all")
