@@ -6,6 +6,9 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <vector>
+
 #include "dist/process_group.h"
 
 int main(int argc, char** argv) {
