@@ -24,3 +24,10 @@
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "kd/kd.h"
+#if RETORT_WITH_MPI
+#include "dist/data_parallel.h"
+#include "dist/process_group.h"
+#include "dist/sampler.h"
+#include "dist/shard.h"
+#include "dist/sync_batchnorm.h"
+#endif

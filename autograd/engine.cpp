@@ -34,6 +34,13 @@ void accumulate_into(TensorImpl& impl, const Tensor& g) {
   }
 }
 
+// The leaf hooks (autograd/grad_hooks.h), on a copy of the list so a hook may remove itself.
+void run_leaf_hooks(const std::shared_ptr<TensorImpl>& leaf) {
+  auto hooks = leaf->post_accumulate_hooks;
+  const Tensor t(leaf);
+  for (auto& [id, fn] : hooks) fn(t);
+}
+
 }  // namespace
 
 void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
@@ -54,9 +61,17 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
   NoGradGuard no_grad;
   if (!root.grad_fn()) {
     accumulate_into(*root.impl(), g);
+    if (!root.impl()->post_accumulate_hooks.empty()) run_leaf_hooks(root.impl());
     return;
   }
 
+  // Leaves with hooks: how many edges of this graph reach each, and whether one brought a
+  // gradient; the hooks run when the last edge has been processed, so they see the final sum.
+  struct LeafCount {
+    int edges = 0;
+    bool got = false;
+  };
+  std::unordered_map<TensorImpl*, LeafCount> hooked;
   std::unordered_map<Node*, int> pending;
   std::vector<Node*> stack{root.grad_fn().get()};
   pending[root.grad_fn().get()] = 0;
@@ -64,7 +79,10 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
     Node* n = stack.back();
     stack.pop_back();
     for (const auto& e : n->inputs()) {
-      if (!e.node) continue;
+      if (!e.node) {
+        if (e.leaf && !e.leaf->post_accumulate_hooks.empty()) ++hooked[e.leaf.get()].edges;
+        continue;
+      }
       auto [it, fresh] = pending.try_emplace(e.node.get(), 0);
       ++it->second;
       if (fresh) stack.push_back(e.node.get());
@@ -103,8 +121,12 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
           else it->second = ops::add(it->second, gin[i]);
         }
         if (--pending[e.node.get()] == 0) ready.push_back(e.node.get());
-      } else if (e.leaf && has) {
-        accumulate_into(*e.leaf, gin[i]);
+      } else if (e.leaf) {
+        if (has) accumulate_into(*e.leaf, gin[i]);
+        if (auto h = hooked.find(e.leaf.get()); h != hooked.end()) {
+          h->second.got = h->second.got || has;
+          if (--h->second.edges == 0 && h->second.got) run_leaf_hooks(e.leaf);
+        }
       }
     }
   }

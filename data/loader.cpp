@@ -29,6 +29,7 @@ std::uint64_t epoch_seed(std::uint64_t seed, std::int64_t epoch, std::uint64_t s
 
 struct DataLoader::EpochState {
   std::vector<std::int64_t> order;
+  std::vector<std::int64_t> bounds;  // with a batch sampler: batch i is order[bounds[i], bounds[i+1])
   Generator gen;
   std::int64_t produced = 0;  // batches built so far
 };
@@ -43,11 +44,17 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt
 DataLoader::~DataLoader() { stop_epoch(); }
 
 std::int64_t DataLoader::num_batches() const {
+  if (options_.batch_sampler) return options_.batch_sampler->num_batches();
   const std::int64_t n = dataset_->size(), b = options_.batch_size;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
 std::vector<std::int64_t> DataLoader::order(std::int64_t e) const {
+  if (options_.batch_sampler) {
+    std::vector<std::int64_t> out;
+    for (const auto& b : options_.batch_sampler->batches(e)) out.insert(out.end(), b.begin(), b.end());
+    return out;
+  }
   const std::int64_t n = dataset_->size();
   if (!options_.shuffle) {
     std::vector<std::int64_t> out(static_cast<std::size_t>(n));
@@ -67,7 +74,20 @@ void DataLoader::start_epoch() {
   stop_epoch();
   current_ = next_epoch_++;
   state_ = std::make_unique<EpochState>(
-      EpochState{order(current_), Generator(epoch_seed(options_.seed, current_, kTransformStream)), 0});
+      EpochState{{}, {}, Generator(epoch_seed(options_.seed, current_, kTransformStream)), 0});
+  if (options_.batch_sampler) {
+    const auto batches = options_.batch_sampler->batches(current_);
+    RETORT_CHECK(static_cast<std::int64_t>(batches.size()) == num_batches(), "DataLoader: the batch sampler gave ",
+                 batches.size(), " batches for epoch ", current_, ", its num_batches() is ", num_batches());
+    state_->bounds.push_back(0);
+    for (const auto& b : batches) {
+      RETORT_CHECK(!b.empty(), "DataLoader: the batch sampler gave an empty batch in epoch ", current_);
+      state_->order.insert(state_->order.end(), b.begin(), b.end());
+      state_->bounds.push_back(static_cast<std::int64_t>(state_->order.size()));
+    }
+  } else {
+    state_->order = order(current_);
+  }
   consumed_ = 0;
   active_ = true;
   if (options_.prefetch > 0 && num_batches() > 0) worker_ = std::thread([this] { worker_loop(); });
@@ -90,8 +110,12 @@ void DataLoader::stop_epoch() {
 
 DataLoader::Item DataLoader::produce() {
   EpochState& s = *state_;
-  const std::int64_t begin = s.produced * options_.batch_size;
-  const std::int64_t end = std::min<std::int64_t>(begin + options_.batch_size, static_cast<std::int64_t>(s.order.size()));
+  std::int64_t begin = s.produced * options_.batch_size;
+  std::int64_t end = std::min<std::int64_t>(begin + options_.batch_size, static_cast<std::int64_t>(s.order.size()));
+  if (!s.bounds.empty()) {
+    begin = s.bounds[static_cast<std::size_t>(s.produced)];
+    end = s.bounds[static_cast<std::size_t>(s.produced) + 1];
+  }
   ++s.produced;
   Item item;
   try {

@@ -3,7 +3,8 @@
 // An epoch visits every index 0..N−1 exactly once: in order, or (shuffle) in the permutation
 // randperm(N) drawn from Generator(epoch_seed(seed, e, kShuffleStream)). Consecutive runs of
 // batch_size indices form the batches; the last one is smaller unless drop_last drops it, so an
-// epoch has ⌈N/B⌉ batches (⌊N/B⌋ with drop_last). Each batch is dataset.get_batch(indices), then
+// epoch has ⌈N/B⌉ batches (⌊N/B⌋ with drop_last); with a batch_sampler the batches are its
+// (data/sampler.h). Each batch is dataset.get_batch(indices), then
 // transform(batch, gen) with gen = Generator(epoch_seed(seed, e, kTransformStream)) drawn batch
 // after batch in order. Everything is a function of (seed, e) alone: the same seed gives the same
 // batches in every run, with or without prefetch.
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/sampler.h"
 
 namespace retort::data {
 
@@ -41,6 +43,9 @@ struct LoaderOptions {
   bool drop_last = false;
   std::int64_t prefetch = 2;  // batches built ahead on the worker thread; 0 = none, no thread
   BatchTransform transform;   // optional, applied to every batch
+  // Optional: the batches themselves (data/sampler.h); batch_size, shuffle and drop_last are then
+  // unused. Each batch must be non-empty with indices in range (checked when it is built).
+  std::shared_ptr<const BatchSampler> batch_sampler;
 };
 
 inline constexpr std::uint64_t kShuffleStream = 0;

@@ -14,6 +14,7 @@
 
 #include "autograd/anomaly.h"
 #include "cifar10_kd_run.h"
+#include "common/distributed.h"
 #include "common/flags.h"
 #include "common/kd_experiment.h"
 
@@ -30,7 +31,7 @@ namespace {
       "                  [--threads N] [--augment] [--cache-teacher-logits] [--save-teacher F]\n"
       "                  [--load-teacher F] [--csv FILE] [--out DIR] [--train-limit N] [--test-limit N]\n"
       "                  [--device cpu|cuda|cuda:N] [--checkpoint-dir DIR] [--checkpoint-every N] [--resume]\n"
-      "                  [--detect-anomaly]\n"
+      "                  [--detect-anomaly] [--distributed [--scale-batch]]\n"
       "defaults: teacher 5 epochs, students 10 epochs (--full: the seed protocol, 10 and 10)\n"
       "--data DIR: data_batch_1..5.bin and test_batch.bin, in DIR or in DIR/cifar-10-batches-bin\n"
       "            (default data-cache/cifar10; scripts/get-cifar10.sh DIR fetches them)\n"
@@ -38,7 +39,10 @@ namespace {
       "--teacher-epochs 0 needs --load-teacher F. Outputs (--out, --csv, --save-teacher) are\n"
       "checked writable before training starts.\n"
       "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
-      "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n" +
+      "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n"
+      "--distributed: data-parallel over the processes of an MPI job (mpirun -np N cifar10_kd --distributed\n"
+      "            --threads T ...): --batch is the global batch (each rank B/N) unless --scale-batch makes it\n"
+      "            N·B; rank 0 prints and writes the outputs (docs/distributed.md).\n" +
           std::string(examples::kCheckpointUsage));
 }
 
@@ -71,7 +75,10 @@ KdArgs parse(int argc, char** argv) {
   f.value("--test-limit", a.test_limit, Flags::positive);
   examples::add_checkpoint_flags(f, a.checkpoint);
   f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
+  f.set("--distributed", a.distributed);
+  f.set("--scale-batch", a.scale_batch);
   f.parse(argc, argv);
+  f.check(!a.scale_batch || a.distributed, "--scale-batch needs --distributed");
   f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
   f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");
   f.check(a.threads <= examples::kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
@@ -100,7 +107,11 @@ KdArgs parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   KdArgs a = parse(argc, argv);
   try {
-    return examples::run_cifar10_kd(a);
+    if (a.distributed) {
+      examples::start_distributed(a.scale_batch);
+      a.device = examples::rank_device(a.device);
+    }
+    return examples::run_program([&] { return examples::run_cifar10_kd(a); });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\ncifar10_kd: %s\n", e.what());
     return 1;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/distributed.h"
 #include "common/kd_experiment.h"
 #include "common/report.h"
 #include "nn/models.h"
@@ -24,11 +25,14 @@ int run_cifar10_kd(const KdArgs& a) {
   CifarData d = load_data({a.data, a.train_limit, a.test_limit, parse_device(a.device)});
   std::unique_ptr<data::DataLoader> loader = make_loader(d, a.batch, a.seed, a.augment);
   std::printf("CIFAR-10 from %s: %lld train / %lld test images; teacher %d epochs, students %d epochs, batch %lld, "
-              "Adam lr %g, T=%g, KD %g·T²·KL + %g·CE, %d threads%s%s\n",
+              "Adam lr %g, T=%g, KD %g·T²·KL + %g·CE, %d threads%s%s%s\n",
               a.data.c_str(), static_cast<long long>(loader->dataset().size()),
               static_cast<long long>(d.test_labels.numel()), a.teacher_epochs, a.student_epochs,
               static_cast<long long>(a.batch), a.lr, a.T, a.kd_weight, a.ce_weight, a.threads,
-              a.augment ? ", augmentation" : "", a.cache_teacher_logits ? ", cached teacher logits" : "");
+              a.augment ? ", augmentation" : "", a.cache_teacher_logits ? ", cached teacher logits" : "",
+              dist_info().on ? (", " + std::to_string(dist_info().size) + " ranks × batch " +
+                                std::to_string(global_batch(a.batch) / dist_info().size) + " (global " +
+                                std::to_string(global_batch(a.batch)) + ")").c_str() : "");
 
   std::vector<EpochRow> rows;
   std::vector<RunResult> results;
@@ -40,7 +44,7 @@ int run_cifar10_kd(const KdArgs& a) {
   else
     results.push_back(train_run(*teacher, ce, *loader, d, {.name = "teacher", .epochs = a.teacher_epochs, .lr = a.lr, .checkpoint = ck},
                                 rows));
-  if (!a.save_teacher.empty()) nn::save_safetensors(*teacher, a.save_teacher);
+  if (!a.save_teacher.empty() && dist_info().main()) nn::save_safetensors(*teacher, a.save_teacher);
   teacher->eval();
   teacher->requires_grad_(false);
   TeacherCache cache;
@@ -61,6 +65,7 @@ int run_cifar10_kd(const KdArgs& a) {
                               rows));
 
   print_run_table(results);
+  if (!dist_info().main()) return 0;  // rank 0 writes the outputs
   std::string csv = a.csv.empty() ? a.out + "/metrics.csv" : a.csv;
   write_epoch_csv(csv, rows);
   std::printf("per-epoch metrics: %s\n", csv.c_str());

@@ -20,6 +20,7 @@ struct KdArgs {
   std::string device = "cpu";  // cpu, cuda or cuda:N
   bool augment = false;
   bool cache_teacher_logits = false;
+  bool distributed = false, scale_batch = false;  // --distributed, --scale-batch (common/distributed.h)
   std::string save_teacher, load_teacher, csv, out = "cifar10_kd_out";
   std::int64_t train_limit = -1, test_limit = -1;
   CheckpointOptions checkpoint;

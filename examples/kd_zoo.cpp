@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "autograd/anomaly.h"
+#include "common/distributed.h"
 #include "common/flags.h"
 #include "common/kd_experiment.h"
 #include "common/progress.h"
@@ -95,6 +96,11 @@ void print_costs(const Args& a, const std::vector<std::vector<WeightedLoss>>& ru
 int main(int argc, char** argv) {
   Args a = parse_args(argc, argv);
   try {
+    if (a.distributed) {
+      start_distributed(a.scale_batch);
+      a.device = rank_device(a.device);
+    }
+    return run_program([&]() -> int {
     std::vector<std::vector<WeightedLoss>> runs;
     if (a.loss == "all")
       for (const auto& l : loss_table()) runs.push_back(parse_losses(l.name));
@@ -114,11 +120,14 @@ int main(int argc, char** argv) {
         a.load_teacher.empty() ? std::to_string(a.teacher_epochs) + " epochs" : "from " + a.load_teacher;
     std::string optim = a.repdistiller() ? "SGD (RepDistiller protocol)" : "Adam";
     std::printf("%s from %s: %lld train / %lld test images; %s <- %s (teacher %s); students %d epochs, "
-                "batch %lld, %s lr %g%s, %zu run(s), %d threads\n",
+                "batch %lld, %s lr %g%s, %zu run(s), %d threads%s\n",
                 a.dataset.c_str(), a.data.c_str(), static_cast<long long>(n),
                 static_cast<long long>(d.test_labels.numel()), a.student.c_str(), a.teacher.c_str(),
                 teacher_from.c_str(), a.epochs, static_cast<long long>(a.batch), optim.c_str(), a.lr_for(a.student),
-                a.augment ? ", crop+flip" : "", runs.size(), a.threads);
+                a.augment ? ", crop+flip" : "", runs.size(), a.threads,
+                dist_info().on ? (", " + std::to_string(dist_info().size) + " ranks × batch " +
+                                  std::to_string(global_batch(a.batch) / dist_info().size) + " (global " +
+                                  std::to_string(global_batch(a.batch)) + ")").c_str() : "");
 
     std::vector<EpochRow> rows;
     manual_seed(a.seed);
@@ -129,7 +138,7 @@ int main(int argc, char** argv) {
                                     .sgd = a.sgd(a.teacher_epochs), .checkpoint = &a.checkpoint},
                                    rows)
                        : load_and_evaluate(*teacher, "teacher", a.load_teacher, d);
-    if (!a.save_teacher.empty()) nn::save_safetensors(*teacher, a.save_teacher);
+    if (!a.save_teacher.empty() && dist_info().main()) nn::save_safetensors(*teacher, a.save_teacher);
     teacher->eval();
     teacher->requires_grad_(false);
 
@@ -173,6 +182,7 @@ int main(int argc, char** argv) {
       names.push_back(name);
     }
     table.print();
+    if (!dist_info().main()) return 0;  // rank 0 writes the outputs
     std::string csv = a.csv.empty() ? a.out + "/zoo.csv" : a.csv;
     table.write_csv(csv);
     write_epoch_csv(a.out + "/metrics.csv", rows);
@@ -180,6 +190,7 @@ int main(int argc, char** argv) {
     plot_bars(csv, a.out + "/zoo_accuracy.png", "kd_zoo: test accuracy by loss", "test accuracy (%)", {3, 4});
     plot_epochs(a.out + "/metrics.csv", a.out, names, "zoo_");
     return plot_failures() > 0 ? 1 : 0;
+    });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nkd_zoo: %s\n", e.what());
     return 1;

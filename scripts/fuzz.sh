@@ -24,12 +24,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# The readers use none of the kernels, so the fuzzing build leaves oneDNN out (its OpenMP runtime,
-# libgomp, would also meet clang's libomp in one process).
+# The readers use none of the kernels or of dist/, so the fuzzing build leaves oneDNN (its OpenMP
+# runtime, libgomp, would also meet clang's libomp in one process) and MPI out.
 mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
       -DRETORT_BUILD_FUZZ=ON -DRETORT_WITH_ONEDNN=OFF -DRETORT_BUILD_TESTS=OFF \
-      -DRETORT_BUILD_EXAMPLES=OFF -DRETORT_BUILD_BENCH=OFF >"$build/configure.log" 2>&1 ||
+      -DRETORT_BUILD_EXAMPLES=OFF -DRETORT_BUILD_BENCH=OFF -DRETORT_WITH_MPI=OFF >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j2 --target retort_fuzz
 if [ ${#targets[@]} -eq 0 ]; then

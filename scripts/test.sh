@@ -6,11 +6,12 @@
 # Then, in this order (docs/reliability.md, "Sanitizers and fuzzing"):
 #   cuda      when the CUDA toolkit is present (nvcc on PATH or in /usr/local/cuda/bin): a second
 #             build with -DRETORT_WITH_CUDA=ON (CUDA_BUILD_DIR, default build-cuda) compiles the
-#             library, the benchmark, the demo and the [cuda] tests, and runs those tests: on a
+#             library (dist/ with NCCL included), the benchmark, the demo, the [cuda] tests and the
+#             MPI tests, and runs those tests: on a
 #             machine without a GPU each one WARNs "no CUDA device" and passes, so this step
 #             proves the backend builds and links. RETORT_SKIP_CUDA=1 skips it.
 #   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (build-asan): every test not labelled
-#             `slow` (tests/CMakeLists.txt says which and why).
+#             `slow` (tests/CMakeLists.txt says which and why), built without dist/.
 #   tsan      ThreadSanitizer (build-tsan): the tests that start threads of their own.
 #   fuzz      every libFuzzer target (build-fuzz, clang) for FUZZ_TIME seconds (default 25).
 # RETORT_SKIP_SANITIZE=1 skips the last three. A failing stage does not stop the later ones; the
@@ -59,15 +60,20 @@ cuda() {
   echo "test.sh: CUDA toolkit found ($nvcc): building the CUDA backend in $cuda_build"
   cmake -S . -B "$cuda_build" -DCMAKE_BUILD_TYPE=Release -DRETORT_WITH_CUDA=ON \
         -DCMAKE_CUDA_COMPILER="$nvcc" -DRETORT_BUILD_EXAMPLES=ON -DRETORT_BUILD_BENCH=ON
-  cmake --build "$cuda_build" -j"$jobs" --target retort retort_bench cifar10_kd retort_cuda_tests
+  cmake --build "$cuda_build" -j"$jobs" --target retort retort_bench cifar10_kd retort_cuda_tests retort_mpi_tests
   (cd "$cuda_build" && ctest --output-on-failure -j"$jobs" -R '^cuda\.')
+  # dist/ with NCCL (RETORT_WITH_MPI is on by default): the 2-rank tests, whose NCCL cases WARN
+  # and pass without at least 2 GPUs.
+  (cd "$cuda_build" && ctest --output-on-failure -L mpi -R '^dist\.')
 }
 
 # The sanitized builds: tests only (no examples or benchmark), optimised with debug lines so the
 # tests run at a useful speed and reports name source lines.
+# Without dist/ (RETORT_WITH_MPI=OFF): OpenMPI is not built with the sanitizers, so its tests
+# would check the MPI library rather than Retort; they run in the normal and CUDA stages.
 sanitized_configure() {  # DIR SANITIZERS
   cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRETORT_SANITIZE="$2" \
-        -DRETORT_BUILD_EXAMPLES=OFF -DRETORT_BUILD_BENCH=OFF
+        -DRETORT_BUILD_EXAMPLES=OFF -DRETORT_BUILD_BENCH=OFF -DRETORT_WITH_MPI=OFF
 }
 
 sanitize() {

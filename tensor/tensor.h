@@ -9,9 +9,11 @@
 // in autograd/, which is the only code that sets grad_fn.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tensor/device.h"
@@ -40,6 +42,9 @@ struct TensorImpl {
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<autograd::Node> grad_fn;
   std::string name;  // optional label shown in graph dumps
+  // Leaf hooks run by the backward engine once this leaf's gradient is final for the pass
+  // (autograd/grad_hooks.h), with their registration ids.
+  std::vector<std::pair<std::uint64_t, std::function<void(const Tensor&)>>> post_accumulate_hooks;
 };
 
 class Tensor {

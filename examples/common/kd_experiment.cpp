@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <set>
 
+#include "common/distributed.h"
 #include "common/progress.h"
 #include "data/cifar10.h"
 #include "data/cifar100.h"
@@ -18,6 +19,11 @@
 #include "retort.h"
 #include "retort_config.h"
 #include "tensor/cuda/cuda_backend.h"
+
+#if RETORT_WITH_MPI
+#include "dist/sampler.h"
+#include "dist/shard.h"
+#endif
 
 namespace retort::examples {
 
@@ -97,6 +103,15 @@ std::unique_ptr<data::DataLoader> make_loader(const CifarData& d, std::int64_t b
   // 15.5k img/s with it and 18k without in a short run on the 2-core machine; within the noise
   // over the full protocol, docs/performance.md).
   if (!augment) lo.prefetch = 0;
+#if RETORT_WITH_MPI
+  // Distributed: this rank's part of each global batch; its own augmentation stream.
+  if (dist_info().on) {
+    const std::int64_t n = d.train_labels.numel();
+    lo.batch_sampler = std::make_shared<dist::DistributedSampler>(n, global_batch(batch), dist_info().size,
+                                                                  dist_info().rank, true, seed);
+    lo.seed = seed + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(dist_info().rank);
+  }
+#endif
   std::shared_ptr<data::Dataset> ds;
   if (augment) {
     ds = std::make_shared<data::TensorDataset>(d.train_raw, d.train_labels);
@@ -112,12 +127,22 @@ double evaluate(nn::Module& net, const Tensor& images, const Tensor& labels) {
   NoGradGuard ng;
   net.eval();
   const Device dev = device_of(net);
-  std::int64_t correct = 0, n = labels.numel();
-  for (std::int64_t s = 0; s < n; s += kInferenceBatch) {
-    std::int64_t len = std::min(kInferenceBatch, n - s);
+  std::int64_t correct = 0, n = labels.numel(), begin = 0, end = n;
+#if RETORT_WITH_MPI
+  if (dist_info().on) {  // this rank's whole batches; the counts summed over the ranks below
+    const dist::Range r = dist::shard_range(n, kInferenceBatch, dist_info().size, dist_info().rank);
+    begin = r.begin;
+    end = r.end;
+  }
+#endif
+  for (std::int64_t s = begin; s < end; s += kInferenceBatch) {
+    std::int64_t len = std::min(kInferenceBatch, end - s);
     Tensor pred = argmax(net(narrow(images, 0, s, len).to(dev)), 1);
     correct += sum(eq(pred, narrow(labels, 0, s, len).to(dev))).item<std::int64_t>();
   }
+#if RETORT_WITH_MPI
+  if (dist_info().on) correct = dist::sum_counts(dist::ProcessGroup::world(), {correct})[0];
+#endif
   net.train();
   return 100.0 * static_cast<double>(correct) / static_cast<double>(n);
 }
@@ -141,16 +166,34 @@ TeacherCache cache_teacher(nn::Module& teacher, const Tensor& images, const std:
   for (const auto& p : taps) tapped.push_back(teacher.tap(p));
   std::vector<Tensor> logits;
   std::map<std::string, std::vector<Tensor>> parts;
-  for (std::int64_t s = 0; s < images.size(0); s += kInferenceBatch) {
-    logits.push_back(teacher(narrow(images, 0, s, std::min(kInferenceBatch, images.size(0) - s)).to(dev)));
+  std::int64_t begin = 0, end = images.size(0);
+#if RETORT_WITH_MPI
+  if (dist_info().on) {  // this rank's whole batches, all-gathered below: the same batches as one process
+    const dist::Range r = dist::shard_range(end, kInferenceBatch, dist_info().size, dist_info().rank);
+    begin = r.begin;
+    end = r.end;
+  }
+#endif
+  for (std::int64_t s = begin; s < end; s += kInferenceBatch) {
+    logits.push_back(teacher(narrow(images, 0, s, std::min(kInferenceBatch, end - s)).to(dev)));
     for (auto& t : tapped) {
       parts[t.path()].push_back(t.output());
       t.clear();
     }
   }
   TeacherCache c;
-  c.logits = cat(logits, 0);
+  c.logits = logits.empty() ? empty({0}, kFloat32, dev) : cat(logits, 0);
   for (auto& [k, v] : parts) c.features[k] = cat(v, 0);
+#if RETORT_WITH_MPI
+  if (dist_info().on) {
+    dist::ProcessGroup& pg = dist::ProcessGroup::world();
+    c.logits = pg.all_gather(c.logits);
+    for (const auto& p : taps) {  // in the same order on every rank, also one without rows
+      auto it = c.features.find(p);
+      c.features[p] = pg.all_gather(it != c.features.end() ? it->second : empty({0}, kFloat32, dev));
+    }
+  }
+#endif
   return c;
 }
 

@@ -3,16 +3,24 @@
 // that a resumed epoch can re-enter the loader's epoch at a given batch: set_epoch(E) rebuilds
 // that epoch's order and augmentation stream, and the batches already trained are drawn and
 // dropped, which replays every random draw they made.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
 
+#include "common/distributed.h"
 #include "common/kd_experiment.h"
 #include "common/progress.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
 #include "retort.h"
+#include "retort_config.h"
+
+#if RETORT_WITH_MPI
+#include "dist/data_parallel.h"
+#endif
 
 namespace retort::examples {
 namespace {
@@ -198,6 +206,17 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
     owned = std::make_unique<optim::Adam>(params, optim::AdamOptions{.lr = o.lr});
   optim::Optimizer& opt = *owned;
   if (o.restart_epochs) loader.set_epoch(0);
+#if RETORT_WITH_MPI
+  // Distributed: rank 0's weights everywhere, gradients averaged during backward (distributed.h).
+  std::unique_ptr<dist::DataParallel> ddp;
+  if (dist_info().on) {
+    std::vector<nn::Module*> replicated{&net};
+    for (const auto& m : obj.modules) replicated.push_back(m.get());
+    ddp = std::make_unique<dist::DataParallel>(replicated, dist::ProcessGroup::world());
+  }
+#endif
+  const bool writer = dist_info().main();  // the one rank that writes checkpoints
+  double backward_seconds = 0;             // this run's backward calls (the all-reduce wait included)
 
   const bool checkpoints = o.checkpoint && !o.checkpoint->dir.empty();
   const std::string ckpt = checkpoints ? next_checkpoint_path(*o.checkpoint, o.name) : std::string();
@@ -223,10 +242,12 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
   net.train();
   for (const auto& m : obj.modules) m->train();
   const std::int64_t n = loader.dataset().size(), batches = loader.num_batches();
+  // This rank's images per epoch (all of them in one process), for the progress line.
+  const std::int64_t local_n = dist_info().on ? (n + dist_info().size - 1) / dist_info().size : n;
   const std::int64_t every = checkpoints ? o.checkpoint->every_batches : 0;
   for (int e = st.epoch; e <= o.epochs; ++e) {
     if (o.sgd) opt.set_lr(sgd_epoch_lr(*o.sgd, o.lr, e));
-    Progress bar(o.name + " epoch " + std::to_string(e) + "/" + std::to_string(o.epochs), batches, n);
+    Progress bar(o.name + " epoch " + std::to_string(e) + "/" + std::to_string(o.epochs), batches, local_n);
     std::int64_t done = 0;
     if (e == st.epoch && st.batch > 0) {  // resumed mid-epoch: replay the batches already trained
       bar.restore(st.progress);
@@ -263,34 +284,61 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
              " (", terms.str(), "); stopping rather than training on it (a lower --lr, or --detect-anomaly "
              "to find the op that produced it)");
       }
+      const auto bw0 = std::chrono::steady_clock::now();
       total.backward();
+      backward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - bw0).count();
       opt.step();
       ++st.step;
       ++done;
       bar.update(b.size(), loss, sum(eq(argmax(ctx.student_logits, 1), ctx.targets)).item<std::int64_t>());
-      if (every > 0 && done % every == 0 && done < batches) {
+      if (writer && every > 0 && done % every == 0 && done < batches) {
         RunState now{e, done, loader.epoch(), st.step, st.total_images, bar.sums(), false};
         save(ckpt, net, obj, opt, fp, now, r, rows, first_row);
       }
     }
     double secs = bar.seconds();
     double ips = static_cast<double>(n) / secs;
+    double mean_loss = bar.mean_loss(), train_acc = bar.accuracy();
+#if RETORT_WITH_MPI
+    if (ddp) {  // the epoch's loss and accuracy over every rank's samples; rank 0's BN statistics
+      const Progress::Sums ps = bar.sums();
+      Tensor sums = from_vector(std::vector<double>{ps.loss_sum, static_cast<double>(ps.seen),
+                                                    static_cast<double>(ps.correct)}, {3}, kFloat64);
+      ddp->group().all_reduce(sums);
+      const auto v = sums.to_vector<double>();
+      mean_loss = v[1] > 0 ? v[0] / v[1] : 0;
+      train_acc = v[1] > 0 ? 100.0 * v[2] / v[1] : 0;
+      ddp->broadcast_buffers();
+    }
+#endif
     double acc = evaluate(net, d.test_images, d.test_labels);
     r.last = acc;
     r.best = std::max(r.best, acc);
     r.seconds += secs;
     st.total_images += static_cast<double>(n);
-    rows.push_back({o.name, e, bar.mean_loss(), bar.accuracy(), acc, secs, ips});
+    rows.push_back({o.name, e, mean_loss, train_acc, acc, secs, ips});
     std::printf("\r%s epoch %d/%d loss %.4f train_acc %.1f%% test_acc %.2f%% (%s, %.0f img/s)          \n",
-                o.name.c_str(), e, o.epochs, bar.mean_loss(), bar.accuracy(), acc, clock_str(secs).c_str(), ips);
+                o.name.c_str(), e, o.epochs, mean_loss, train_acc, acc, clock_str(secs).c_str(), ips);
     if (o.on_epoch) o.on_epoch(e, acc);
     r.images_per_second = r.seconds > 0 ? st.total_images / r.seconds : 0;
-    if (checkpoints) {
+    if (checkpoints && writer) {
       RunState now{e + 1, 0, loader.epoch(), st.step, st.total_images, {}, e == o.epochs};
       save(ckpt, net, obj, opt, fp, now, r, rows, first_row);
     }
   }
   r.images_per_second = r.seconds > 0 ? st.total_images / r.seconds : 0;
+#if RETORT_WITH_MPI
+  if (ddp && ddp->stats().rounds > 0) {  // docs/distributed.md: what the communication costs
+    const dist::DataParallelStats& ds = ddp->stats();
+    const double steps = static_cast<double>(ds.rounds), alone = ddp->time_all_reduce();
+    const double bw = backward_seconds / steps, exposed = ds.exposed_seconds / steps;
+    std::printf("%s: data-parallel over %d ranks: %.2f MB of gradients per step in %zu bucket(s); backward %.1f ms/step, "
+                "%.1f ms of it waiting for all-reduces after the last gradient; the all-reduces alone take %.1f ms/step "
+                "(%.0f%% hidden behind backward)\n",
+                o.name.c_str(), dist_info().size, ds.bytes / steps / 1e6, ddp->num_buckets(), bw * 1e3, exposed * 1e3,
+                alone * 1e3, alone > 0 ? std::clamp(100.0 * (1.0 - exposed / alone), 0.0, 100.0) : 0.0);
+  }
+#endif
   return r;
 }
 

@@ -26,6 +26,7 @@ namespace {
       "              [--batch B] [--lr LR] [--augment|--no-augment] [--seed S] [--threads N] [--crd-k K]\n"
       "              [--csv FILE] [--out DIR] [--device cpu|cuda|cuda:N] [--costs]\n"
       "              [--checkpoint-dir DIR] [--checkpoint-every N] [--resume] [--detect-anomaly]\n"
+      "              [--distributed [--scale-batch]]\n"
       "SPEC: comma-separated NAME[:WEIGHT]; a missing weight is the reference one below; CE is added\n"
       "with the first loss's reference CE weight unless listed ('ce:0,kd' = KD alone). 'all': each\n"
       "loss in turn as CE + that loss.\n"
@@ -46,6 +47,9 @@ namespace {
       "forward/backward time and peak memory for one batch of --batch random images (CPU).\n"
       "--train-limit/--test-limit N: the first N images of the split (default: all of it).\n"
       "--teacher-epochs 0 needs a teacher to load. Outputs are checked writable before training.\n"
+      "--distributed: data-parallel over an MPI job (mpirun -np N kd_zoo --distributed --threads T ...);\n"
+      "--batch stays the global batch unless --scale-batch (docs/distributed.md). CRD's memory bank is\n"
+      "per rank (each rank updates it from its own samples).\n"
       "--detect-anomaly: stop at the first NaN/Inf in an op's output or gradient, naming the op and its\n"
       "shapes (autograd's anomaly mode for the whole run; slower; see docs/reliability.md).\n" +
           std::string(kCheckpointUsage) + loss_help());
@@ -97,9 +101,13 @@ Args parse_args(int argc, char** argv) {
   f.set("--augment", a.augment);
   f.set("--no-augment", no_augment);
   f.set("--costs", a.costs);
+  f.set("--distributed", a.distributed);
+  f.set("--scale-batch", a.scale_batch);
   add_checkpoint_flags(f, a.checkpoint);
   f.action("--detect-anomaly", [] { autograd::set_detect_anomaly(true); });
   f.parse(argc, argv);
+  f.check(!a.scale_batch || a.distributed, "--scale-batch needs --distributed");
+  f.check(!(a.costs && a.distributed), "--costs measures one process; leave out --distributed");
   f.check(a.dataset == "cifar10" || a.dataset == "cifar100", "--dataset '" + a.dataset + "': cifar10 or cifar100");
   try {
     for (std::string* net : {&a.teacher, &a.student})

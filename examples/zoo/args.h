@@ -25,6 +25,7 @@ struct Args {
   bool lr_given = false, augment = false;
   std::uint64_t seed = 42;
   bool costs = false;
+  bool distributed = false, scale_batch = false;  // common/distributed.h
   CheckpointOptions checkpoint;
 
   bool repdistiller() const { return protocol == "repdistiller"; }

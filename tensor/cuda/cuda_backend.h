@@ -29,6 +29,9 @@ void reset_peak_memory();
 void copy_to_device(void* dst, const void* src, std::size_t nbytes, int device);
 void copy_to_host(void* dst, const void* src, std::size_t nbytes, int device);
 void synchronize();  // waits for all queued GPU work
+// The backend's stream on the current device, as a cudaStream_t, for libraries that queue work in
+// order with Retort's (NCCL collectives in dist/).
+void* native_stream();
 
 // TF32 tensor-core math for float32 matmuls and convolutions (off by default: exact float32).
 void set_allow_tf32(bool on);

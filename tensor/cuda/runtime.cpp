@@ -133,6 +133,8 @@ void synchronize() {
   RETORT_CUDA(cudaStreamSynchronize(stream()), "cuda::synchronize");
 }
 
+void* native_stream() { return stream(); }
+
 void set_allow_tf32(bool on) { g_tf32 = on; }
 bool allow_tf32() { return g_tf32; }
 

@@ -23,6 +23,7 @@ void reset_peak_memory() {}
 void copy_to_device(void*, const void*, std::size_t, int) { no_cuda("cuda::copy_to_device"); }
 void copy_to_host(void*, const void*, std::size_t, int) { no_cuda("cuda::copy_to_host"); }
 void synchronize() {}
+void* native_stream() { no_cuda("cuda::native_stream"); }
 void set_allow_tf32(bool on) {
   if (on) no_cuda("cuda::set_allow_tf32");
 }

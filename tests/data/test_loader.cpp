@@ -1,7 +1,7 @@
 // Datasets and the DataLoader: TensorDataset gathers, the default stacking get_batch, epoch
 // orders (coverage, determinism per seed and epoch, drop_last), prefetch giving the very batches
 // of the synchronous path (with random transforms), exceptions from the worker, and destroying or
-// restarting a loader mid-epoch.
+// restarting a loader mid-epoch, and batch samplers (LoaderOptions::batch_sampler).
 #include "data/loader.h"
 
 #include <atomic>
@@ -249,4 +249,46 @@ TEST_CASE("DataLoader shuts down cleanly mid-epoch", "[data]") {
   // Destroyed right after starting an epoch, before anything was taken.
   DataLoader idle(ds, {.batch_size = 2, .prefetch = 2});
   idle.start_epoch();
+}
+
+namespace {
+// Batches of unequal sizes that depend on the epoch: {e, e+1, e+2}, {5}, {9, 0}.
+struct FixedSampler : BatchSampler {
+  std::int64_t batches_per_epoch = 3;
+  bool empty_one = false;
+  std::int64_t num_batches() const override { return batches_per_epoch; }
+  std::vector<std::vector<std::int64_t>> batches(std::int64_t e) const override {
+    if (empty_one) return {{1}, {}, {2}};
+    return {{e, e + 1, e + 2}, {5}, {9, 0}};
+  }
+};
+}  // namespace
+
+TEST_CASE("DataLoader with a batch sampler yields exactly its batches", "[data]") {
+  const std::int64_t n = 10;
+  std::vector<double> v;
+  for (std::int64_t i = 0; i < n; ++i) v.push_back(static_cast<double>(i));
+  auto ds = std::make_shared<TensorDataset>(from_vector(v, {n, 1}, kFloat64), zeros({n}, kInt64));
+  for (std::int64_t prefetch : {0, 2}) {
+    DataLoader loader(ds, {.batch_size = 4, .shuffle = true, .prefetch = prefetch,
+                           .batch_sampler = std::make_shared<FixedSampler>()});
+    REQUIRE(loader.num_batches() == 3);
+    for (std::int64_t e = 0; e < 2; ++e) {
+      std::vector<std::vector<std::int64_t>> got;
+      for (const Batch& b : loader) {
+        got.push_back(b.indices.to_vector<std::int64_t>());
+        REQUIRE(b.inputs.to_vector<double>() == std::vector<double>(got.back().begin(), got.back().end()));
+      }
+      REQUIRE(got == FixedSampler().batches(e));
+      REQUIRE(loader.order(e) == std::vector<std::int64_t>{e, e + 1, e + 2, 5, 9, 0});
+    }
+  }
+  auto bad = std::make_shared<FixedSampler>();
+  bad->empty_one = true;
+  DataLoader empty_batch(ds, {.prefetch = 0, .batch_sampler = bad});
+  REQUIRE_THROWS_WITH(empty_batch.next(), Catch::Contains("empty batch in epoch 0"));
+  auto wrong = std::make_shared<FixedSampler>();
+  wrong->batches_per_epoch = 4;
+  DataLoader miscounted(ds, {.prefetch = 0, .batch_sampler = wrong});
+  REQUIRE_THROWS_WITH(miscounted.next(), Catch::Contains("gave 3 batches for epoch 0, its num_batches() is 4"));
 }
