@@ -1,6 +1,7 @@
 // Dispatch point for batch normalisation: argument checks, then cuDNN for cuda tensors (packed
-// outputs), the oneDNN primitives for dense float32 inputs (any layout, outputs in the input's
-// layout) or the reference loops in cpu/. The running-statistics update is done here for the cpu
+// outputs), the oneDNN primitives for dense float32 inputs — in the blocked layout of a deferred
+// blocked input (a convolution's result, returned deferred), else in the input's own layout — or
+// the reference loops in cpu/. The running-statistics update is done here for the cpu
 // paths: oneDNN only reports the batch statistics, and PyTorch's rule (unbiased variance,
 // momentum blend) is ours to apply. cuDNN applies that same rule itself.
 #include "tensor/batch_norm.h"
@@ -88,11 +89,14 @@ BatchNormTrain batch_norm_train(const Tensor& x, const Tensor& weight, const Ten
   BatchNormTrain r;
 #if RETORT_WITH_ONEDNN
   if (fast(x)) {
-    r.y = cpu::empty_same_layout(x, kFloat32);
     r.mean = empty({C}, kFloat32);
     r.var = empty({C}, kFloat32);
-    onednn::batch_norm_forward_training(x, packed_or(weight, C, 1), packed_or(bias, C, 0), r.y, r.mean,
-                                        r.var, eps);
+    const Tensor w = packed_or(weight, C, 1), b = packed_or(bias, C, 0);
+    r.y = onednn::batch_norm_forward_training_blocked(x, w, b, r.mean, r.var, eps);
+    if (!r.y.defined()) {
+      r.y = cpu::empty_same_layout(x, kFloat32);
+      onednn::batch_norm_forward_training(x, w, b, r.y, r.mean, r.var, eps);
+    }
   }
 #endif
   if (!r.y.defined()) {
@@ -115,9 +119,12 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias
 #if RETORT_WITH_ONEDNN
   if (fast(x)) {
     const std::int64_t C = x.size(1);
+    const Tensor w = packed_or(weight, C, 1), b = packed_or(bias, C, 0);
+    const Tensor rm = running_mean.contiguous(), rv = running_var.contiguous();
+    if (Tensor y = onednn::batch_norm_forward_inference_blocked(x, w, b, rm, rv, eps); y.defined())
+      return y;
     Tensor y = cpu::empty_same_layout(x, kFloat32);
-    onednn::batch_norm_forward_inference(x, packed_or(weight, C, 1), packed_or(bias, C, 0),
-                                         running_mean.contiguous(), running_var.contiguous(), y, eps);
+    onednn::batch_norm_forward_inference(x, w, b, rm, rv, y, eps);
     return y;
   }
 #endif
@@ -139,16 +146,19 @@ BatchNormGrads batch_norm_backward(const Tensor& g, const Tensor& x, const Tenso
 #if RETORT_WITH_ONEDNN
   if (fast(x)) {
     const std::int64_t C = x.size(1);
+    const Tensor w = packed_or(weight, C, 1), m = mean.contiguous(), v = var.contiguous();
+    BatchNormGrads rb{Tensor(), empty({C}, kFloat32), empty({C}, kFloat32)};
+    rb.gx = onednn::batch_norm_backward_blocked(g, x, w, m, v, rb.gweight, rb.gbias, eps, training);
+    if (rb.gx.defined()) return rb;
     // oneDNN wants g in x's layout; the upstream gradient usually already is.
     Tensor gl = g;
     if (!same_layout(g, x)) {
       gl = cpu::empty_same_layout(x, kFloat32);
       gl.copy_(g);
     }
-    BatchNormGrads r{cpu::empty_same_layout(x, kFloat32), empty({C}, kFloat32), empty({C}, kFloat32)};
-    onednn::batch_norm_backward(gl, x, packed_or(weight, C, 1), mean.contiguous(), var.contiguous(), r.gx,
-                                r.gweight, r.gbias, eps, training);
-    return r;
+    rb.gx = cpu::empty_same_layout(x, kFloat32);
+    onednn::batch_norm_backward(gl, x, w, m, v, rb.gx, rb.gweight, rb.gbias, eps, training);
+    return rb;
   }
 #endif
   return cpu::batch_norm_backward(g, x, weight, mean, var, eps, training);

@@ -1,6 +1,7 @@
 // Dispatch point for the elementwise ops. Activations try the oneDNN eltwise fast path first
-// (float32, dense); everything else runs the layout-preserving reference maps in cpu/, which are
-// also what the fast path is tested against. CUDA tensors go to tensor/cuda after the device-free
+// (float32, dense), add tries oneDNN's binary add when an operand is a deferred blocked tensor;
+// everything else runs the layout-preserving reference maps in cpu/, which are also what the
+// fast paths are tested against. CUDA tensors go to tensor/cuda after the device-free
 // checks (dtype, broadcast); operands must share a device (nothing is copied behind the caller's back).
 #include "tensor/elementwise.h"
 
@@ -11,6 +12,7 @@
 #include "tensor/cpu/elementwise.h"
 #include "tensor/cuda/ops.h"  // the op kinds; the functions are called only when built with CUDA
 #if RETORT_WITH_ONEDNN
+#include "tensor/onednn/binary.h"
 #include "tensor/onednn/common.h"
 #include "tensor/onednn/eltwise.h"
 #endif
@@ -178,7 +180,12 @@ Tensor tanh_backward(const Tensor& g, const Tensor& y) {
   return binary_all(g, y, "tanh_backward", cuda::Binary::TanhBwd, [](auto gv, auto yv) { return gv * (1 - yv * yv); });
 }
 
-Tensor add(const Tensor& a, const Tensor& b) { return binary_all(a, b, "add", cuda::Binary::Add, [](auto x, auto y) { return x + y; }); }
+Tensor add(const Tensor& a, const Tensor& b) {
+#if RETORT_WITH_ONEDNN
+  if (Tensor f = onednn::add_blocked(a, b); f.defined()) return f;  // deferred blocked operands
+#endif
+  return binary_all(a, b, "add", cuda::Binary::Add, [](auto x, auto y) { return x + y; });
+}
 Tensor sub(const Tensor& a, const Tensor& b) { return binary_all(a, b, "sub", cuda::Binary::Sub, [](auto x, auto y) { return x - y; }); }
 Tensor mul(const Tensor& a, const Tensor& b) { return binary_all(a, b, "mul", cuda::Binary::Mul, [](auto x, auto y) { return x * y; }); }
 Tensor div(const Tensor& a, const Tensor& b) { return binary_all(a, b, "div", cuda::Binary::Div, [](auto x, auto y) { return x / y; }); }

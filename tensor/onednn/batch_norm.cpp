@@ -1,9 +1,15 @@
 // Primitives are cached by x's layout, eps and mode. The affine parameters go in as separate scale
 // and shift (oneDNN 2.6's use_scale | use_shift), so γ, β and their gradients are plain [C]
 // tensors, no packing into a [2, C] buffer.
+//
+// Why a blocked form: on plain NCHW oneDNN 2.6 has only its simple ncsp_bnorm kernel, which took
+// longer than all the convolutions of a zoo training step, plus a reorder of every convolution
+// output to NCHW and back. On nChw16c it runs its jit kernel.
 #include "tensor/onednn/batch_norm.h"
 
+#include "tensor/onednn/blocked.h"
 #include "tensor/onednn/common.h"
+#include "tensor/onednn/layout.h"
 #include "tensor/onednn/strided.h"
 
 namespace retort::onednn {
@@ -28,36 +34,31 @@ Fwd::primitive_desc forward_pd(const dnnl::memory::desc& data, double eps, dnnl:
   return Fwd::primitive_desc(Fwd::desc(prop, data, static_cast<float>(eps), flags(global)), engine());
 }
 
-std::string key_of(const char* what, const Tensor& x, double eps) {
-  std::string key = what;
-  key_add_layout(key, x);
-  key += std::to_string(eps);
-  return key;
+std::string key_of(const char* what, const dnnl::memory::desc& data, double eps) {
+  return what + desc_key(data) + ":" + std::to_string(eps);
 }
 
 dnnl::memory::desc stat_desc(std::int64_t C) {
   return dnnl::memory::desc({C}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
 }
 
-// Forward primitive for one mode: training (batch stats out) or inference (given stats in).
-BnPrim& forward_prim(const Tensor& x, double eps, bool training) {
-  return cached<BnPrim>(key_of(training ? "bn_fwd_train:" : "bn_fwd_eval:", x, eps), [&] {
+// Forward primitive for one mode: training (batch stats out) or inference (given stats in), for
+// data in layout `data` (plain strided or blocked).
+BnPrim& forward_prim(const dnnl::memory::desc& data, double eps, bool training) {
+  return cached<BnPrim>(key_of(training ? "bn_fwd_train:" : "bn_fwd_eval:", data, eps), [&] {
     BnPrim r;
-    r.data = canonical_desc(x);
-    r.stat = stat_desc(x.size(1));
+    r.data = data;
+    r.stat = stat_desc(data.dims()[1]);
     r.prim = Fwd(forward_pd(r.data, eps, training ? dnnl::prop_kind::forward_training
                                                   : dnnl::prop_kind::forward_inference, !training));
     return r;
   });
 }
 
-}  // namespace
-
-void batch_norm_forward_training(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                 const Tensor& y, const Tensor& mean, const Tensor& var, double eps) {
-  BnPrim& p = forward_prim(x, eps, true);
-  p.prim.execute(stream(), {{DNNL_ARG_SRC, memory_of(p.data, x)},
-                            {DNNL_ARG_DST, memory_of(p.data, y)},
+void run_forward(BnPrim& p, const dnnl::memory& x, const dnnl::memory& y, const Tensor& weight,
+                 const Tensor& bias, const Tensor& mean, const Tensor& var) {
+  p.prim.execute(stream(), {{DNNL_ARG_SRC, x},
+                            {DNNL_ARG_DST, y},
                             {DNNL_ARG_SCALE, memory_of(p.stat, weight)},
                             {DNNL_ARG_SHIFT, memory_of(p.stat, bias)},
                             {DNNL_ARG_MEAN, memory_of(p.stat, mean)},
@@ -65,25 +66,11 @@ void batch_norm_forward_training(const Tensor& x, const Tensor& weight, const Te
   stream().wait();
 }
 
-void batch_norm_forward_inference(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                  const Tensor& mean, const Tensor& var, const Tensor& y, double eps) {
-  BnPrim& p = forward_prim(x, eps, false);
-  p.prim.execute(stream(), {{DNNL_ARG_SRC, memory_of(p.data, x)},
-                            {DNNL_ARG_DST, memory_of(p.data, y)},
-                            {DNNL_ARG_SCALE, memory_of(p.stat, weight)},
-                            {DNNL_ARG_SHIFT, memory_of(p.stat, bias)},
-                            {DNNL_ARG_MEAN, memory_of(p.stat, mean)},
-                            {DNNL_ARG_VARIANCE, memory_of(p.stat, var)}});
-  stream().wait();
-}
-
-void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight, const Tensor& mean,
-                         const Tensor& var, const Tensor& gx, const Tensor& gweight,
-                         const Tensor& gbias, double eps, bool training) {
-  auto& p = cached<BnPrim>(key_of(training ? "bn_bwd_train:" : "bn_bwd_eval:", x, eps), [&] {
+BnPrim& backward_prim(const dnnl::memory::desc& data, double eps, bool training) {
+  return cached<BnPrim>(key_of(training ? "bn_bwd_train:" : "bn_bwd_eval:", data, eps), [&] {
     BnPrim r;
-    r.data = canonical_desc(x);
-    r.stat = stat_desc(x.size(1));
+    r.data = data;
+    r.stat = stat_desc(data.dims()[1]);
     // With constant statistics (eval) the derivative drops the batch-statistics terms; oneDNN
     // expresses that as use_global_stats on both the hint and the backward primitive.
     auto hint = forward_pd(r.data, eps, dnnl::prop_kind::forward_training, !training);
@@ -92,19 +79,96 @@ void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight,
         engine(), hint));
     return r;
   });
+}
+
+void run_backward(BnPrim& p, const dnnl::memory& g, const dnnl::memory& x, const dnnl::memory& gx,
+                  const Tensor& weight, const Tensor& mean, const Tensor& var,
+                  const Tensor& gweight, const Tensor& gbias) {
   // oneDNN 2.6 insists on a shift argument whenever use_shift is set, although the gradients do
   // not depend on it.
-  Tensor shift = zeros({x.size(1)}, kFloat32);
-  p.prim.execute(stream(), {{DNNL_ARG_SRC, memory_of(p.data, x)},
-                            {DNNL_ARG_DIFF_DST, memory_of(p.data, g)},
+  Tensor shift = zeros({p.data.dims()[1]}, kFloat32);
+  p.prim.execute(stream(), {{DNNL_ARG_SRC, x},
+                            {DNNL_ARG_DIFF_DST, g},
                             {DNNL_ARG_SCALE, memory_of(p.stat, weight)},
                             {DNNL_ARG_SHIFT, memory_of(p.stat, shift)},
                             {DNNL_ARG_MEAN, memory_of(p.stat, mean)},
                             {DNNL_ARG_VARIANCE, memory_of(p.stat, var)},
-                            {DNNL_ARG_DIFF_SRC, memory_of(p.data, gx)},
+                            {DNNL_ARG_DIFF_SRC, gx},
                             {DNNL_ARG_DIFF_SCALE, memory_of(p.stat, gweight)},
                             {DNNL_ARG_DIFF_SHIFT, memory_of(p.stat, gbias)}});
   stream().wait();
+}
+
+// x's blocked copy when the blocked forms apply to it (a 4-D deferred tensor, fast paths on).
+std::shared_ptr<const Blocked> blocked_input(const Tensor& x) {
+  if (!enabled() || x.dim() != 4) return nullptr;
+  return blocked_of(x);
+}
+
+}  // namespace
+
+void batch_norm_forward_training(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                 const Tensor& y, const Tensor& mean, const Tensor& var, double eps) {
+  BnPrim& p = forward_prim(canonical_desc(x), eps, true);
+  run_forward(p, memory_of(p.data, x), memory_of(p.data, y), weight, bias, mean, var);
+}
+
+void batch_norm_forward_inference(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                  const Tensor& mean, const Tensor& var, const Tensor& y, double eps) {
+  BnPrim& p = forward_prim(canonical_desc(x), eps, false);
+  run_forward(p, memory_of(p.data, x), memory_of(p.data, y), weight, bias, mean, var);
+}
+
+void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                         const Tensor& var, const Tensor& gx, const Tensor& gweight,
+                         const Tensor& gbias, double eps, bool training) {
+  BnPrim& p = backward_prim(canonical_desc(x), eps, training);
+  run_backward(p, memory_of(p.data, g), memory_of(p.data, x), memory_of(p.data, gx), weight, mean,
+               var, gweight, gbias);
+}
+
+namespace {
+Tensor forward_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const Tensor& mean, const Tensor& var, double eps, bool training) {
+  auto bx = blocked_input(x);
+  if (!bx) return Tensor();
+  BnPrim& p = forward_prim(bx->desc, eps, training);
+  Tensor buffer = blocked_buffer(bx->desc);
+  Tensor y = deferred(x.sizes(), x.strides(), bx->desc, buffer);
+  run_forward(p, bx->memory(), dnnl::memory(bx->desc, engine(), buffer.raw_data()), weight, bias,
+              mean, var);
+  return y;
+}
+}  // namespace
+
+Tensor batch_norm_forward_training_blocked(const Tensor& x, const Tensor& weight,
+                                           const Tensor& bias, const Tensor& mean,
+                                           const Tensor& var, double eps) {
+  return forward_blocked(x, weight, bias, mean, var, eps, true);
+}
+
+Tensor batch_norm_forward_inference_blocked(const Tensor& x, const Tensor& weight,
+                                            const Tensor& bias, const Tensor& mean,
+                                            const Tensor& var, double eps) {
+  return forward_blocked(x, weight, bias, mean, var, eps, false);
+}
+
+Tensor batch_norm_backward_blocked(const Tensor& g, const Tensor& x, const Tensor& weight,
+                                   const Tensor& mean, const Tensor& var, const Tensor& gweight,
+                                   const Tensor& gbias, double eps, bool training) {
+  auto bx = blocked_input(x);
+  if (!bx) return Tensor();
+  std::lock_guard<std::mutex> lock(scratch_mutex());
+  BnPrim& p = backward_prim(bx->desc, eps, training);
+  // gd and bg keep g's bytes (plain or blocked) alive while the primitive reads them.
+  const Tensor gd = dense_or_packed(g);
+  auto bg = blocked_of(gd);
+  const dnnl::memory gm = in_layout(gd, bx->desc, Slot::DiffDst);
+  Tensor buffer = blocked_buffer(bx->desc);
+  Tensor gx = deferred(x.sizes(), x.strides(), bx->desc, buffer);
+  run_backward(p, gm, bx->memory(), dnnl::memory(bx->desc, engine(), buffer.raw_data()), weight,
+               mean, var, gweight, gbias);
+  return gx;
 }
 
 }  // namespace retort::onednn

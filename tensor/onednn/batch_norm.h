@@ -20,4 +20,19 @@ void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight,
                          const Tensor& var, const Tensor& gx, const Tensor& gweight,
                          const Tensor& gbias, double eps, bool training);
 
+// The same in oneDNN's blocked layouts (blocked.h), for a 4-D x that is a deferred blocked tensor
+// (a convolution's result): computed in x's blocked layout and returned deferred in it, so
+// conv → batch norm → activation → conv never reorders. g may come in any layout (it is
+// reordered into x's). Undefined results when x is not such a tensor or the fast paths are off;
+// the caller then uses the functions above.
+Tensor batch_norm_forward_training_blocked(const Tensor& x, const Tensor& weight,
+                                           const Tensor& bias, const Tensor& mean,
+                                           const Tensor& var, double eps);
+Tensor batch_norm_forward_inference_blocked(const Tensor& x, const Tensor& weight,
+                                            const Tensor& bias, const Tensor& mean,
+                                            const Tensor& var, double eps);
+Tensor batch_norm_backward_blocked(const Tensor& g, const Tensor& x, const Tensor& weight,
+                                   const Tensor& mean, const Tensor& var, const Tensor& gweight,
+                                   const Tensor& gbias, double eps, bool training);
+
 }  // namespace retort::onednn

@@ -11,6 +11,7 @@
 
 #include "tensor/cpu/elementwise.h"
 #include "tensor/onednn/blocked.h"
+#include "tensor/onednn/conv_dw.h"
 #include "tensor/onednn/strided.h"
 #include "tensor/onednn/winograd.h"
 
@@ -227,6 +228,21 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
       });
       return WeightsPlan{pd, dn::convolution_backward_weights(pd)};
     });
+    const bool depthwise = p.groups > 1 && p.groups == x_in.size(1) && p.groups == w_in.size(0);
+    if (depthwise && runs_on_gemm(plan.pd)) {
+      // x's own bytes (not a scratch slot: the padded copy goes into one).
+      const auto bx = saved ? nullptr : blocked_of(x_in);
+      const Tensor xp = saved || bx ? Tensor() : dense_or_packed(x_in);
+      const memory xsrc = saved ? memory(saved->desc, engine(), saved->buffer.raw_data())
+                          : bx  ? bx->memory()
+                                : memory(canonical_desc(xp), engine(), xp.raw_data());
+      Tensor gw = empty(w_in.sizes()), gb = mask.bias ? empty({w_in.size(0)}) : Tensor();
+      if (depthwise_weights_padded(xsrc, gy, x_in.sizes(), w_in.sizes(), p, gw, gb)) {
+        r.weight = gw;
+        r.bias = gb;
+        return r;
+      }
+    }
     const memory::desc want = plan.pd.diff_dst_desc();
     memory gym = gy_data && gy_data.get_desc() == want
                      ? gy_data
