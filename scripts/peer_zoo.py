@@ -5,13 +5,16 @@ the short-schedule comparison in docs/studies.md. Run with Debian's PyTorch (/us
 usage: peer_zoo.py --data DIR [--dataset cifar10|cifar100] --teacher NAME --student NAME
                    [--loss ce,kd,at] [--teacher-epochs E] [--epochs E] [--train-limit N]
                    [--test-limit N] [--batch 64] [--seed S] [--no-augment] [--threads 2]
-                   [--teacher-ckpt F.pt] [--csv FILE]
+                   [--teacher-ckpt F.pt|F.safetensors] [--csv FILE]
 The protocol is kd_zoo's `--protocol repdistiller`: SGD momentum 0.9, weight decay 5e-4, lr 0.05
 (0.01 for MobileNetV2/ShuffleV1/ShuffleV2) x0.1 after the epochs at 150/240, 180/240, 210/240 of the
 run (rounded down), batch 64, RandomCrop(32, 4) + horizontal flip unless --no-augment, the
 dataset's mean/std (CIFAR-100's own; ImageNet's for CIFAR-10, as kd_zoo), the first N records of
-each split. Losses (RepDistiller's train_student.py weights): ce = CE; kd = 0.1 CE + 0.9 KL(T=4)·T²;
+each split; without augmentation the teacher's outputs are computed once (exact, as kd_zoo's
+cache). Losses (RepDistiller's train_student.py weights): ce = CE; kd = 0.1 CE + 0.9 KL(T=4)·T²;
 at = CE + 1000·Σ_stages AT(p=2) over feat[1:-1]. Prints one CSV line per run: run,last,best,seconds.
+--teacher-ckpt F loads the teacher from F when it exists (a .safetensors file, e.g. one kd_zoo saved,
+so both frameworks distil from the very same teacher; or a torch .pt), else trains it and saves it.
 """
 import argparse
 import os
@@ -61,6 +64,24 @@ def augment(x):
     return out
 
 
+def load_safetensors(path):
+    """A safetensors file (Retort's save_safetensors) as a state dict, read with numpy."""
+    import json
+    import struct
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = f.read()
+    kinds = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+    out = {}
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        a, b = v["data_offsets"]
+        out[k] = torch.from_numpy(np.frombuffer(blob[a:b], dtype=kinds[v["dtype"]]).reshape(v["shape"]).copy())
+    return out
+
+
 def lr_at(base, epoch, epochs):
     return base * 0.1 ** sum(epoch > m * epochs // 240 for m in (150, 180, 210))
 
@@ -79,7 +100,19 @@ def evaluate(model, x, y, dataset):
     return 100.0 * correct / len(y)
 
 
-def train(a, name, model, lr, epochs, data, loss, teacher=None):
+def teacher_outputs(teacher, x, dataset):
+    """The teacher's features and logits for every training image (eval mode, no grad): exact
+    without augmentation, as kd_zoo's teacher cache."""
+    fs, outs = [], []
+    with torch.no_grad():
+        for s in range(0, len(x), 128):
+            f, o = teacher(normalize(x[s:s + 128], dataset), is_feat=True)
+            fs.append(f)
+            outs.append(o)
+    return [torch.cat([f[i] for f in fs]) for i in range(len(fs[0]))], torch.cat(outs)
+
+
+def train(a, name, model, lr, epochs, data, loss, teacher=None, cache=None):
     xtr, ytr, xte, yte = data
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
     best, last, secs = 0.0, 0.0, 0.0
@@ -99,8 +132,11 @@ def train(a, name, model, lr, epochs, data, loss, teacher=None):
             if loss == "ce":
                 total = ce
             else:
-                with torch.no_grad():
-                    tf, tout = teacher(xb, is_feat=True)
+                if cache is not None:
+                    tf, tout = [f[idx] for f in cache[0]], cache[1][idx]
+                else:
+                    with torch.no_grad():
+                        tf, tout = teacher(xb, is_feat=True)
                 if loss == "kd":
                     T = 4.0
                     kl = F.kl_div(F.log_softmax(out / T, 1), F.softmax(tout / T, 1), reduction="sum") * T * T / len(yb)
@@ -148,7 +184,8 @@ def main():
     tname, teacher = zoo_model(a.teacher, classes)
     rows = []
     if a.teacher_ckpt and os.path.exists(a.teacher_ckpt):
-        teacher.load_state_dict(torch.load(a.teacher_ckpt))
+        sd = load_safetensors(a.teacher_ckpt) if a.teacher_ckpt.endswith(".safetensors") else torch.load(a.teacher_ckpt)
+        teacher.load_state_dict(sd)
         acc = evaluate(teacher, xte, yte, a.dataset)
         rows.append(("teacher", acc, acc, 0.0))
     else:
@@ -156,10 +193,11 @@ def main():
         if a.teacher_ckpt:
             torch.save(teacher.state_dict(), a.teacher_ckpt)
     teacher.eval()
+    cache = teacher_outputs(teacher, xtr, a.dataset) if a.no_augment else None
     for loss in a.loss.split(","):
         torch.manual_seed(a.seed)
         sname, student = zoo_model(a.student, classes)
-        rows.append((loss,) + train(a, loss, student, base(sname), a.epochs, data, loss, teacher))
+        rows.append((loss,) + train(a, loss, student, base(sname), a.epochs, data, loss, teacher, cache))
     out = "run,last,best,seconds\n" + "".join(f"{r[0]},{r[1]:.2f},{r[2]:.2f},{r[3]:.1f}\n" for r in rows)
     print(out, end="")
     if a.csv:
