@@ -64,4 +64,18 @@ bool onednn_fast_paths() {
 #endif
 }
 
+FastPaths::FastPaths(bool on) : was_(onednn_fast_paths()) {
+#if RETORT_WITH_ONEDNN
+  onednn::set_enabled(on);
+#else
+  (void)on;
+#endif
+}
+
+FastPaths::~FastPaths() {
+#if RETORT_WITH_ONEDNN
+  onednn::set_enabled(was_);
+#endif
+}
+
 }  // namespace retort::testing

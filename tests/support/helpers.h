@@ -23,6 +23,18 @@ Tensor grad_leaf(const Shape& sizes, std::uint64_t seed, bool requires_grad = tr
 // Whether float32 ops take the oneDNN fast paths in this build and run (RETORT_ONEDNN=0 or
 // onednn::set_enabled(false) turn them off).
 bool onednn_fast_paths();
+// Turns the oneDNN fast paths on or off for a scope (off: every op runs its reference kernel) and
+// restores the previous setting when it ends; a no-op in a build without oneDNN.
+class FastPaths {
+ public:
+  explicit FastPaths(bool on);
+  ~FastPaths();
+  FastPaths(const FastPaths&) = delete;
+  FastPaths& operator=(const FastPaths&) = delete;
+
+ private:
+  bool was_;
+};
 
 }  // namespace retort::testing
 

@@ -16,17 +16,12 @@
 #endif
 
 using namespace retort;
+using testing::FastPaths;
 using testing::random_tensor;
 
 #if RETORT_WITH_ONEDNN
 
 namespace {
-
-struct FastPaths {
-  bool was = onednn::enabled();
-  explicit FastPaths(bool on) { onednn::set_enabled(on); }
-  ~FastPaths() { onednn::set_enabled(was); }
-};
 
 Tensor leaf(const Shape& s, std::uint64_t seed, double scale) {
   return random_tensor(s, kFloat32, seed, scale).set_requires_grad();

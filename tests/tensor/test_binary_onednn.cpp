@@ -15,17 +15,12 @@
 #endif
 
 using namespace retort;
+using testing::FastPaths;
 using testing::random_tensor;
 
 #if RETORT_WITH_ONEDNN
 
 namespace {
-
-struct FastPaths {
-  bool was = onednn::enabled();
-  explicit FastPaths(bool on) { onednn::set_enabled(on); }
-  ~FastPaths() { onednn::set_enabled(was); }
-};
 
 const ops::Conv2dParams kPad1{{1, 1}, {1, 1}, {1, 1}, 1};
 

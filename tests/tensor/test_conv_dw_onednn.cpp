@@ -13,17 +13,12 @@
 #endif
 
 using namespace retort;
+using testing::FastPaths;
 using testing::random_tensor;
 
 #if RETORT_WITH_ONEDNN
 
 namespace {
-
-struct FastPaths {
-  bool was = onednn::enabled();
-  explicit FastPaths(bool on) { onednn::set_enabled(on); }
-  ~FastPaths() { onednn::set_enabled(was); }
-};
 
 ops::Conv2dParams depthwise(std::int64_t C, std::int64_t stride) {
   return {{stride, stride}, {1, 1}, {1, 1}, C};
