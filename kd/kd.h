@@ -1,7 +1,8 @@
 // Everything of kd/ (namespace retort::kd): response (logit), relation, feature (hint, AT, NST,
 // FSP, VID), cosine hidden-representation and CRD distillation losses; the Distiller and the
-// schemes built around it (deep mutual learning, self-distillation, two-stage FitNets) and the
-// cost per loss. docs/kd.md lists the formulas, defaults and the reference each one follows.
+// schemes built around it (adversarial distillation, deep mutual learning, self-distillation,
+// two-stage FitNets) and the cost per loss. docs/kd.md lists the formulas, defaults and the
+// reference each one follows.
 #pragma once
 #include "kd/cosine.h"
 #include "kd/crd.h"
@@ -10,6 +11,7 @@
 #include "kd/relation.h"
 #include "kd/response.h"
 #include "kd/vid.h"
+#include "kd/adversarial.h"
 #include "kd/attribution.h"
 #include "kd/cost.h"
 #include "kd/distiller.h"

@@ -44,6 +44,18 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target,
                       Reduction reduction = Reduction::Mean, double beta = 1.0);
 
+// softplus(x) = log(1 + eˣ), elementwise, any shape (floating), computed as
+// max(x, 0) + log1p(e^(−|x|)) so that neither e^x overflows (x = 800 gives 800, not inf) nor
+// 1 + e^x rounds to 1 (x = −50 gives 1.9e-22, not 0). Gradient σ(x) (from the graph).
+Tensor softplus(const Tensor& x);
+
+// Binary cross-entropy on logits x (any shape) with targets y ∈ [0, 1] of the same shape, as
+// torch's binary_cross_entropy_with_logits without weights:
+//   ℓ = −[y·log σ(x) + (1 − y)·log(1 − σ(x))] = softplus(x) − y·x   (stable for any |x|).
+// Gradient ∂ℓ/∂x = σ(x) − y; none flows into y.
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        Reduction reduction = Reduction::Mean);
+
 // Kullback–Leibler divergence, input = log q (log-probabilities), target = p (or log p with
 // log_target), same shape:  ℓ = p·(log p − log q), with 0·log 0 = 0.
 // Reductions: BatchMean (the mathematically right KL per sample: Σℓ / N), Sum, Mean (Σℓ / numel),
