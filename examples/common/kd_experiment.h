@@ -10,7 +10,8 @@
 //      only without augmentation: the cache saw each image once, un-augmented) or a forward of
 //      the teacher in eval mode under NoGradGuard;
 //   2. the student's forward (graph recorded), its taps read into the Context;
-//   3. total = Σ_j weight_j·schedule_j(step)·ℓ_j(Context), step counting batches from 0;
+//   3. Objective::on_context(Context) when set, then
+//      total = Σ_j weight_j·schedule_j(step)·ℓ_j(Context), step counting batches from 0;
 //   4. backward, one optimiser step over the student's and the objective's extra modules'
 //      parameters: Adam(lr) by default, or RepDistiller's SGD protocol (RunOptions::sgd).
 // After each epoch the network is evaluated on the test set (eval mode, batches of
@@ -108,6 +109,9 @@ struct Objective {
   std::vector<std::string> student_taps, teacher_taps;  // module paths read into the Context
   std::vector<std::shared_ptr<nn::Module>> modules;    // trained with the student (regressors…)
   std::function<void(const data::Batch&)> on_batch;    // sees each batch first (CRD's indices)
+  // Sees each batch's Context after the forwards, before the terms (adversarial distillation's
+  // discriminator steps); whatever it trains has its own optimiser, not the student's.
+  std::function<void(const kd::Context&)> on_context;
   std::vector<Generator*> generators;                  // the terms' own RNGs (checkpointed)
 };
 // The single term "ce": cross_entropy(student_logits, targets), weight 1.
@@ -151,6 +155,7 @@ struct RunOptions {
   const TeacherCache* cache = nullptr;   // used when it covers the objective's teacher taps
   bool restart_epochs = false;           // loader.set_epoch(0) first: every run, same batches
   std::function<void(int epoch, double test_acc)> on_epoch;  // after each epoch's evaluation
+  std::function<std::string()> epoch_note;  // appended to each epoch's line (before on_epoch)
   const CheckpointOptions* checkpoint = nullptr;  // resumable training (common/run_checkpoint.h)
 };
 

@@ -266,6 +266,7 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
         ctx.student_features[t.path()] = t.output();
         t.clear();
       }
+      if (obj.on_context) obj.on_context(ctx);
       Tensor total;
       std::vector<Tensor> values;
       std::vector<double> weights;
@@ -317,8 +318,9 @@ RunResult train_run(nn::Module& net, const Objective& obj, data::DataLoader& loa
     r.seconds += secs;
     st.total_images += static_cast<double>(n);
     rows.push_back({o.name, e, mean_loss, train_acc, acc, secs, ips});
-    std::printf("\r%s epoch %d/%d loss %.4f train_acc %.1f%% test_acc %.2f%% (%s, %.0f img/s)          \n",
-                o.name.c_str(), e, o.epochs, mean_loss, train_acc, acc, clock_str(secs).c_str(), ips);
+    const std::string note = o.epoch_note ? " " + o.epoch_note() : std::string();
+    std::printf("\r%s epoch %d/%d loss %.4f train_acc %.1f%% test_acc %.2f%%%s (%s, %.0f img/s)          \n",
+                o.name.c_str(), e, o.epochs, mean_loss, train_acc, acc, note.c_str(), clock_str(secs).c_str(), ips);
     if (o.on_epoch) o.on_epoch(e, acc);
     r.images_per_second = r.seconds > 0 ? st.total_images / r.seconds : 0;
     if (checkpoints && writer) {
