@@ -111,8 +111,10 @@ Args parse(int argc, char** argv) {
   }
   f.output_dir("--out", a.out);
   f.output_file("--csv", a.csv);
-  if (!a.teacher_ckpt.empty() && !std::filesystem::exists(a.teacher_ckpt)) f.output_file("--teacher-ckpt", a.teacher_ckpt);
-  if (!a.teacher_ckpt.empty() && std::filesystem::exists(a.teacher_ckpt)) f.input_file("--teacher-ckpt", a.teacher_ckpt);
+  if (std::filesystem::exists(a.teacher_ckpt))
+    f.input_file("--teacher-ckpt", a.teacher_ckpt);
+  else
+    f.output_file("--teacher-ckpt", a.teacher_ckpt);  // skipped when not given
   return a;
 }
 
@@ -170,7 +172,8 @@ int run(const Args& a) {
   TeacherCache cache = cache_teacher(*teacher, d.train_norm, a.features ? std::vector<std::string>{t_tap}
                                                                         : std::vector<std::string>{});
 
-  Table table{"kd_adversarial: StudentNet from TeacherNet on CIFAR-10 (test accuracy %; D accuracy % in the last epoch)",
+  Table table{"kd_adversarial: StudentNet from TeacherNet on CIFAR-10 (test accuracy %; D accuracy % in the last "
+              "epoch)",
               {"run", "terms", "last acc", "best acc", "D acc", "train time", "img/s"}, {}};
   table.add({"(teacher)", "ce 1", fmt(tr.last, 2), fmt(tr.best, 2), "-", load ? "-" : clock_str(tr.seconds),
              load ? "-" : fmt(tr.images_per_second, 0)});

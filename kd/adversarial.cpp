@@ -60,11 +60,18 @@ Tensor discriminator_input(const Tensor& logits, const Tensor& feature, double T
   return cat({p, a}, 1);
 }
 
+namespace {
+
+// The "teacher" label: ones of x's shape, dtype and device.
+Tensor ones_of(const Tensor& x) { return full(x.sizes(), 1.0, x.dtype(), x.device()); }
+
+}  // namespace
+
 Tensor discriminator_loss_from_logits(const Tensor& d_teacher, const Tensor& d_student) {
   RETORT_CHECK(d_teacher.dim() == 1 && d_teacher.sizes() == d_student.sizes(),
                "discriminator_loss: teacher logits ", shape_str(d_teacher.sizes()), " and student logits ",
                shape_str(d_student.sizes()), " must both be [N]");
-  Tensor real = F::binary_cross_entropy_with_logits(d_teacher, full(d_teacher.sizes(), 1.0, d_teacher.dtype(), d_teacher.device()));
+  Tensor real = F::binary_cross_entropy_with_logits(d_teacher, ones_of(d_teacher));
   Tensor fake = F::binary_cross_entropy_with_logits(d_student, zeros_like(d_student));
   return (real + fake) * 0.5;
 }
@@ -74,7 +81,7 @@ Tensor adversarial_loss_from_logits(const Tensor& d_student) {
                " must be [N]");
   // ℓ(x, 1) = softplus(−x) = −log σ(x): large gradients while D still rejects the student,
   // where the saturating log(1 − σ(x)) would give almost none.
-  return F::binary_cross_entropy_with_logits(d_student, full(d_student.sizes(), 1.0, d_student.dtype(), d_student.device()));
+  return F::binary_cross_entropy_with_logits(d_student, ones_of(d_student));
 }
 
 namespace {
