@@ -35,7 +35,7 @@
 //   auto d_opt = std::make_shared<optim::Adam>(d->parameters(), optim::AdamOptions{.lr = 2e-4, .beta1 = 0.5});
 //   kd::AdversarialKD adv(d, d_opt, {.T = 2, .d_steps = 1});
 //   adv.discriminator_step(ctx);                        // before the student's loss
-//   Tensor loss = ce + kd + adv.term(1.0).fn(ctx);       // or add adv.term(w) to a Distiller / Objective
+//   Tensor loss = ce + kd + adv.term(1.0).fn(ctx);  // the examples: Objective terms + on_context
 #pragma once
 #include <cstdint>
 #include <memory>
