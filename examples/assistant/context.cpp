@@ -21,7 +21,7 @@ const std::vector<Net>& ladder() {
         {"ta-small", {{{1, 32, 3}, {1, 32, 3}}, 256}},
         {"ta-medium", {{{1, 64, 3}, {2, 32, 3, {64, 32}}}, 384}},
         {"teacher", nn::ConvNetSpec::teacher_net()},
-        {"teacher-xl", {{{2, 128, 3}, {2, 64, 3, {128, 64}}}, 512}},
+        {"teacher-xl", {{{2, 80, 3, {128, 80}}, {2, 64, 3, {80, 64}}}, 512}},
     };
     for (auto& e : n) {
       e.params = e.spec.parameter_count(3, 10);
@@ -63,12 +63,13 @@ const CifarData& Context::data() {
     data_ = std::make_unique<CifarData>(
         load_data({args_.data, args_.train_limit, args_.test_limit, parse_device(args_.device)}));
     loader_ = make_loader(*data_, args_.batch, args_.seed, /*augment=*/false);
+    teacher_loader_ = make_loader(*data_, args_.batch, args_.seed_of_teachers(), /*augment=*/false);
   }
   return *data_;
 }
 
-std::shared_ptr<nn::Module> Context::make(const std::string& name) {
-  manual_seed(args_.seed);
+std::shared_ptr<nn::Module> Context::make(const std::string& name, std::uint64_t seed) {
+  manual_seed(seed);
   auto m = std::make_shared<nn::ConvNet>(net(name).spec);
   m->to(data().device);
   return m;
@@ -76,7 +77,7 @@ std::shared_ptr<nn::Module> Context::make(const std::string& name) {
 
 std::string Context::key(const std::string& name) const {
   return name + "_e" + std::to_string(args_.teacher_epochs) + "_n" + std::to_string(data_->train_labels.numel()) +
-         "_s" + std::to_string(args_.seed);
+         "_s" + std::to_string(args_.seed_of_teachers());
 }
 
 TeacherEntry& Context::teacher(const std::string& name) {
@@ -88,7 +89,7 @@ TeacherEntry& Context::teacher(const std::string& name) {
                           {"data", args_.data},     {"lr", short_double(args_.lr)},
                           {"batch", std::to_string(args_.batch)}};
   TeacherEntry t;
-  t.net = make(name);
+  t.net = make(name, args_.seed_of_teachers());
   nn::Metadata saved;
   if (std::filesystem::exists(file) && (nn::load_safetensors(file, &saved), saved == meta)) {
     nn::load_safetensors(*t.net, file);
@@ -97,7 +98,7 @@ TeacherEntry& Context::teacher(const std::string& name) {
     std::printf("%s loaded from %s: test_acc %.2f%%\n", name.c_str(), file.c_str(), t.acc);
   } else {
     std::vector<EpochRow> rows;
-    RunResult r = train_run(*t.net, cross_entropy_objective(), *loader_, d,
+    RunResult r = train_run(*t.net, cross_entropy_objective(), *teacher_loader_, d,
                             {.name = name, .epochs = args_.teacher_epochs, .lr = args_.lr, .restart_epochs = true},
                             rows);
     rows_.insert(rows_.end(), rows.begin(), rows.end());
@@ -115,7 +116,7 @@ const RunResult& Context::baseline(const std::string& name) {
   auto it = baselines_.find(name);
   if (it != baselines_.end()) return it->second;
   const CifarData& d = data();
-  auto m = make(name);
+  auto m = make(name, args_.seed);
   std::vector<EpochRow> rows;
   RunResult r = train_run(*m, cross_entropy_objective(), *loader_, d,
                           {.name = name + " (CE)", .epochs = args_.epochs, .lr = args_.lr, .restart_epochs = true},
@@ -139,7 +140,7 @@ ChainRun Context::chain(const std::vector<std::string>& path) {
         first == 1 ? teacher(path[0]).net : stages_.at(prefix(first - 1)).model;
     std::vector<kd::ChainStage> todo;
     for (std::size_t k = first; k < path.size(); ++k)
-      todo.push_back({prefix(k), [this, name = path[k]] { return make(name); }, args_.epochs});
+      todo.push_back({prefix(k), [this, name = path[k]] { return make(name, args_.seed); }, args_.epochs});
     std::unique_ptr<Progress> bar;
     kd::ChainHooks h;
     h.epoch = [&](std::size_t k, std::int64_t e, const kd::ChainHooks::TrainFn& train) {

@@ -52,8 +52,8 @@ void gap_study(Context& c) {
   Table table{"Capacity gap: the student (" + std::to_string(net("student").params) +
                   " params) distilled from teachers of increasing size; student alone (CE) " + fmt(ce.last, 2) + "%",
               {"teacher", "teacher_params", "teacher_mmacs", "teacher_acc", "student_acc", "gain_over_ce"}};
-  for (const auto& n : ladder()) {
-    if (n.name == "student") continue;
+  for (const auto& name : c.args().teachers) {
+    const Net& n = net(name);
     const TeacherEntry& t = c.teacher(n.name);
     ChainRun run = c.chain({n.name, "student"});
     const double acc = run.stages.back().score;

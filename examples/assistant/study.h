@@ -7,16 +7,17 @@
 //   ta-small    [1x32 k3] [1x32 k3] fc256
 //   ta-medium   [1x64 k3] [64,32 k3] fc384
 //   teacher     [128,64 k3] [64,32 k3] fc512           = TeacherNet
-//   teacher-xl  [128,128 k3] [128,64 k3] fc512
+//   teacher-xl  [128,80 k3] [80,64 k3] fc512
 // (kd_assistant prints the table with the counts; docs/kd.md lists them.)
 //
 // Training. Every run starts from manual_seed(seed) just before its net is built, uses Adam at a
-// constant lr and sees the loader's epochs 0, 1, … without augmentation, so the student's
-// batches are identical in every chain and the teacher-output cache (kd::ChainOptions::
-// cache_teacher) is exact. Teachers are trained from labels (cross-entropy) for --teacher-epochs;
-// every chain stage (assistants and student) for --epochs. Teachers are saved as
-// OUT/teacher_<name>_<key>.safetensors with their settings in the metadata and loaded instead of
-// retrained when the settings match.
+// constant lr and sees the loader's epochs 0, 1, … (shuffled by seed) without augmentation, so
+// the student's batches are identical in every chain and the teacher-output cache
+// (kd::ChainOptions::cache_teacher) is exact. Teachers are trained from labels (cross-entropy)
+// for --teacher-epochs with --teacher-seed (default --seed) in place of seed, so that several
+// student seeds can share one set of teachers; every chain stage (assistants and student) for
+// --epochs. Teachers are saved as OUT/teacher_<name>_<key>.safetensors with their settings in the
+// metadata and loaded instead of retrained when the settings match.
 //
 // Chains are keyed by their path ("teacher>ta-medium>student"); a chain continues from the
 // longest trained prefix in the memo, so the one- and two-assistant chains share the
@@ -25,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +43,10 @@ struct Args {
   std::int64_t train_limit = -1, test_limit = -1, batch = 128;
   double lr = 1e-3, T = 2.0, lambda = 0.25;
   std::uint64_t seed = 42;
+  std::optional<std::uint64_t> teacher_seed;  // seed of the teachers' runs; unset: --seed
+  std::vector<std::string> teachers{"ta-small", "ta-medium", "teacher", "teacher-xl"};  // gap study
   bool smoke = false;
+  std::uint64_t seed_of_teachers() const { return teacher_seed.value_or(seed); }
 };
 
 struct Net {
@@ -85,11 +90,11 @@ class Context {
   void write_epoch_rows() const;  // OUT/metrics.csv, every run's epochs
 
  private:
-  std::shared_ptr<nn::Module> make(const std::string& name);
+  std::shared_ptr<nn::Module> make(const std::string& name, std::uint64_t seed);
   std::string key(const std::string& name) const;
   Args args_;
   std::unique_ptr<CifarData> data_;
-  std::unique_ptr<data::DataLoader> loader_;
+  std::unique_ptr<data::DataLoader> loader_, teacher_loader_;
   std::map<std::string, TeacherEntry> teachers_;
   std::map<std::string, RunResult> baselines_;
   std::map<std::string, kd::StageResult> stages_;  // by path prefix "a>b>c": the stage ending at c
