@@ -1,6 +1,7 @@
 // Everything of kd/ (namespace retort::kd): response (logit), relation, feature (hint, AT, NST,
 // FSP, VID), cosine hidden-representation and CRD distillation losses; the Distiller and the
-// schemes built around it (deep mutual learning, self-distillation, two-stage FitNets) and the
+// schemes built around it (deep mutual learning, self-distillation, two-stage FitNets,
+// teacher-assistant chains) and the
 // cost per loss. docs/kd.md lists the formulas, defaults and the reference each one follows.
 #pragma once
 #include "kd/cosine.h"
@@ -13,6 +14,7 @@
 #include "kd/attribution.h"
 #include "kd/cost.h"
 #include "kd/distiller.h"
+#include "kd/assistant.h"
 #include "kd/dml.h"
 #include "kd/fitnets.h"
 #include "kd/graph_dump.h"
