@@ -1,8 +1,8 @@
 // Everything of kd/ (namespace retort::kd): response (logit), relation, feature (hint, AT, NST,
 // FSP, VID), cosine hidden-representation and CRD distillation losses; the Distiller and the
 // schemes built around it (deep mutual learning, self-distillation, two-stage FitNets,
-// teacher-assistant chains) and the
-// cost per loss. docs/kd.md lists the formulas, defaults and the reference each one follows.
+// teacher-assistant chains) and the cost per loss. docs/kd.md lists the formulas, defaults and
+// the reference each one follows.
 #pragma once
 #include "kd/cosine.h"
 #include "kd/crd.h"
