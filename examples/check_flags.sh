@@ -5,9 +5,9 @@
 # reported before any data is read (--data points nowhere); empty, short or corrupt data files
 # (synthetic, sparse, read through --train-limit) fail with exit 1 and the file named. Each case
 # takes milliseconds.
-# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO
+# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_ASSISTANT
 set -uo pipefail
-work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6
+work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 assistant=$7
 rm -rf "$work"
 mkdir -p "$work"
 failures=0
@@ -35,7 +35,7 @@ touch "$work/afile"
 mkdir -p "$work/adir"
 
 # --help: exit 0, usage on stdout, nothing on stderr.
-for prog in "$kd" "$zoo" "$studies" "$student"; do
+for prog in "$kd" "$zoo" "$studies" "$student" "$assistant"; do
   for h in --help -h; do
     n=$((n + 1))
     timeout 20 "$prog" $h > "$work/out" 2> "$work/err" < /dev/null
@@ -131,6 +131,32 @@ expect 2 "--batch 60000 is larger than the train split" "$studies" weights --dat
 expect 2 "--out: '$work/afile'" "$studies" weights --data "$nodata" --out "$work/afile"
 expect 2 "--csv: '$work/adir' exists and is not a regular file" "$studies" weights --data "$nodata" --out "$work/o" --csv "$work/adir"
 
+# kd_assistant.
+expect 2 "unknown study nope" "$assistant" nope --data "$nodata"
+expect 2 "two studies given" "$assistant" chain gap --data "$nodata"
+expect 2 "--epochs: '0' is not a positive integer" "$assistant" --data "$nodata" --epochs 0
+expect 2 "--teacher-epochs: '0' is not a positive integer" "$assistant" --data "$nodata" --teacher-epochs 0
+expect 2 "--train-limit: '0' is not a positive integer" "$assistant" --data "$nodata" --train-limit 0
+expect 2 "--batch 128 is larger than the train split \(100 images\)" "$assistant" --data "$nodata" --train-limit 100
+expect 2 "--batch 1 is too small" "$assistant" --data "$nodata" --batch 1
+expect 2 "--threads 100000 is more than 1024" "$assistant" --data "$nodata" --threads 100000
+expect 2 "--seed: '-1' is not a non-negative integer" "$assistant" --data "$nodata" --seed -1
+expect 2 "--teacher-seed: '4x' is not" "$assistant" --data "$nodata" --teacher-seed 4x
+for t in 0 nan inf; do
+  expect 2 "--T: '$t' is not a positive number" "$assistant" --data "$nodata" --T "$t"
+done
+expect 2 "--lambda: '-0.5' is not a non-negative number" "$assistant" --data "$nodata" --lambda -0.5
+expect 2 "--lambda must be in \[0, 1\]" "$assistant" --data "$nodata" --lambda 1.5
+expect 2 "--teachers: at least 3 teachers, got 2" "$assistant" --data "$nodata" --teachers ta-small,teacher
+expect 2 "--teachers: unknown teacher 'bogus'" "$assistant" --data "$nodata" --teachers ta-small,bogus,teacher
+expect 2 "--teachers: unknown teacher 'student'" "$assistant" --data "$nodata" --teachers student,ta-small,teacher
+expect 2 "--teachers: 'ta-small' must come before 'teacher' \(increasing size\)" "$assistant" --data "$nodata" \
+  --teachers teacher,ta-small,ta-medium
+expect 2 "--device" "$assistant" --data "$nodata" --device tpu
+expect 2 "--out: '$work/afile'" "$assistant" --data "$nodata" --out "$work/afile"
+expect 2 "--csv: '$work/adir' exists and is not a regular file" "$assistant" --data "$nodata" --out "$work/o" --csv "$work/adir"
+expect 2 "unknown flag --bogus" "$assistant" --data "$nodata" --bogus
+
 # train_student: the checked flag reader too (it used atoi: --batch 12abc was 12).
 expect 2 "--batch: '12abc' is not a positive integer" "$student" --batch 12abc
 expect 2 "--batch: '0' is not a positive integer" "$student" --batch 0
@@ -152,6 +178,7 @@ common=(--data "$cifar" --train-limit 10 --batch 5 --epochs 1 --out "$work/o")
 expect 1 "incomplete test split: $cifar/test_batch.bin holds 0 records \(0 bytes\)" "$kd" "${common[@]}"
 expect 1 "incomplete test split" "$zoo" "${common[@]}"
 expect 1 "incomplete test split" "$studies" weights "${common[@]}"
+expect 1 "incomplete test split" "$assistant" chain "${common[@]}"
 truncate -s $((100 * 3073)) "$cifar/test_batch.bin"  # cut at a record boundary
 expect 1 "test_batch.bin holds 100 records \(307300 bytes\)" "$kd" "${common[@]}"
 truncate -s 307400 "$cifar/test_batch.bin"  # cut inside record 100: refused even for a subset

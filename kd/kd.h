@@ -3,6 +3,9 @@
 // schemes built around it (adversarial distillation, deep mutual learning, self-distillation,
 // two-stage FitNets) and the cost per loss. docs/kd.md lists the formulas, defaults and the
 // reference each one follows.
+// schemes built around it (deep mutual learning, self-distillation, two-stage FitNets,
+// teacher-assistant chains) and the cost per loss. docs/kd.md lists the formulas, defaults and
+// the reference each one follows.
 #pragma once
 #include "kd/cosine.h"
 #include "kd/crd.h"
@@ -15,6 +18,7 @@
 #include "kd/attribution.h"
 #include "kd/cost.h"
 #include "kd/distiller.h"
+#include "kd/assistant.h"
 #include "kd/dml.h"
 #include "kd/fitnets.h"
 #include "kd/graph_dump.h"

@@ -218,4 +218,28 @@ void plot_bars(const std::string& csv, const std::string& png, const std::string
   std::printf("plot: %s\n", png.c_str());
 }
 
+void plot_xy(const std::string& csv, const std::string& png, const std::string& title, const std::string& xlabel,
+             const std::string& ylabel, int x_column, const std::vector<int>& y_columns, bool log_x) {
+  if (!gnuplot_available()) {
+    std::printf("(gnuplot not installed: no plot; apt-get install gnuplot-nox)\n");
+    return;
+  }
+  std::string script = png.substr(0, png.size() - (png.size() > 4 ? 4 : 0)) + ".gp";
+  const std::string x = std::to_string(x_column);
+  auto gp = [&](const std::vector<std::string>& outputs) {
+    std::string text = "set datafile separator ','\nset terminal pngcairo noenhanced size 900,550\nset output '" +
+                       outputs[0] + "'\nset title '" + title + "' font ',10'\nset xlabel '" + xlabel +
+                       "'\nset ylabel '" + ylabel + "'\nset key autotitle columnhead bottom right\nset grid\n" +
+                       (log_x ? "set logscale x\n" : "") + "plot ";
+    for (std::size_t i = 0; i < y_columns.size(); ++i) {
+      const std::string y = std::to_string(y_columns[i]);
+      text += (i ? ", " : "") + std::string("'") + csv + "' using " + x + ":" + y + " with linespoints lw 2 pt 7";
+      if (i == 0) text += ", '' using " + x + ":" + y + ":1 with labels offset 0,1 notitle";
+    }
+    return text + "\nunset output\n";
+  };
+  if (!plotted([&] { run_gnuplot(script, {png}, gp); })) return;
+  std::printf("plot: %s\n", png.c_str());
+}
+
 }  // namespace retort::examples

@@ -60,4 +60,10 @@ int plot_failures();
 void plot_bars(const std::string& csv, const std::string& png, const std::string& title,
                const std::string& ylabel, const std::vector<int>& value_columns);
 
+// Lines of the columns `y_columns` (1-based CSV columns of numbers) against the numeric column
+// `x_column` of a table CSV, one point per row, each point labelled by column 1; a log-scale x
+// axis with log_x. Prints "plot: <png>" or why there is none; failures as for plot_epochs.
+void plot_xy(const std::string& csv, const std::string& png, const std::string& title, const std::string& xlabel,
+             const std::string& ylabel, int x_column, const std::vector<int>& y_columns, bool log_x = false);
+
 }  // namespace retort::examples
