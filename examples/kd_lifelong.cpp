@@ -229,33 +229,38 @@ void print_matrix(const std::string& method, const Matrix& acc, const char* what
   }
 }
 
-// One heat map per method side by side: x = task, y = stage, colour = accuracy, each cell
-// labelled; the cells of tasks not yet seen are blank. Returns false when the plot failed.
+// Heat maps, one column per method: the class-incremental accuracy matrix on the top row, the
+// task-aware one below; x = task, y = stage, colour = accuracy, each cell labelled, the cells of
+// tasks not yet seen blank. Returns false when the plot failed.
 bool plot_heatmaps(const std::string& out, const std::vector<MethodResult>& results) {
   if (!gnuplot_available()) {
     std::printf("(gnuplot not installed: no heat map; apt-get install gnuplot-nox)\n");
     return true;
   }
-  std::string dat;
-  for (const auto& m : results) {
-    for (std::size_t s = 0; s < m.acc.size(); ++s)
-      for (std::size_t j = 0; j < static_cast<std::size_t>(kTasks); ++j)
-        dat += std::to_string(j + 1) + " " + std::to_string(s + 1) + " " +
-               (j < m.acc[s].size() ? fmt(m.acc[s][j], 2) : std::string("NaN")) + "\n";
-    dat += "\n\n";  // a gnuplot data block per method (index i)
-  }
+  std::string dat;  // gnuplot data blocks: index i = method i class-incremental, n + i task-aware
+  std::vector<std::string> titles;
+  for (int aware = 0; aware < 2; ++aware)
+    for (const auto& m : results) {
+      const Matrix& acc = aware ? m.task_aware : m.acc;
+      titles.push_back(m.method + (aware ? " (task-aware)" : " (class-incremental)"));
+      for (std::size_t s = 0; s < acc.size(); ++s)
+        for (std::size_t j = 0; j < static_cast<std::size_t>(kTasks); ++j)
+          dat += std::to_string(j + 1) + " " + std::to_string(s + 1) + " " +
+                 (j < acc[s].size() ? fmt(acc[s][j], 2) : std::string("NaN")) + "\n";
+      dat += "\n\n";
+    }
   const std::string dat_path = out + "/lifelong_heatmap.dat", png = out + "/lifelong_heatmap.png";
   try {
     write_file_atomically(dat_path, dat, "kd_lifelong heat map data");
     run_gnuplot(out + "/lifelong_heatmap.gp", {png}, [&](const std::vector<std::string>& outputs) {
       std::string g = "set terminal pngcairo noenhanced size " + std::to_string(420 * results.size()) +
-                      ",440\nset output '" + outputs[0] + "'\nset multiplot layout 1," +
+                      ",840\nset output '" + outputs[0] + "'\nset multiplot layout 2," +
                       std::to_string(results.size()) +
-                      " title 'class-incremental CIFAR-10: accuracy (%) on each task after each stage'\n"
+                      " title 'CIFAR-10, 5 tasks of 2 classes: accuracy (%) on each task after each stage'\n"
                       "set xrange [0.5:5.5]\nset yrange [5.5:0.5]\nset cbrange [0:100]\nset xtics 1\nset ytics 1\n"
                       "set xlabel 'task'\nset ylabel 'after stage'\nset palette rgbformulae 33,13,10\nunset key\n";
-      for (std::size_t i = 0; i < results.size(); ++i)
-        g += "set title '" + results[i].method + "'\nplot '" + dat_path + "' index " + std::to_string(i) +
+      for (std::size_t i = 0; i < titles.size(); ++i)
+        g += "set title '" + titles[i] + "'\nplot '" + dat_path + "' index " + std::to_string(i) +
              " using 1:2:3 with image, '' index " + std::to_string(i) +
              " using 1:2:(strcol(3) eq 'NaN' ? '' : sprintf('%.1f', $3)) with labels\n";
       return g + "unset multiplot\nunset output\n";
