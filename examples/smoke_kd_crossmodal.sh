@@ -2,7 +2,8 @@
 # ctest: kd_crossmodal --smoke end to end on a few hundred CIFAR-10 images (every modality, one
 # epoch): the table has the teacher, the RGB student and three students per modality, with
 # accuracies that parse as numbers in [0, 100]; the teacher-only rows say no labels are in their
-# loss; a second invocation with the same --teacher-ckpt loads the teacher instead of training it.
+# loss; a second invocation with the same --teacher-ckpt loads the teacher instead of training it
+# (with --augment: paired crops and flips, the teacher run on every batch).
 # Uses the CIFAR-10 copy prepared into the build tree; without ../shared beside the checkout there
 # is no offline data: say so and pass.
 # usage: smoke_kd_crossmodal.sh SOURCE_DIR DATA_DIR KD_CROSSMODAL_BINARY OUT_DIR
@@ -27,7 +28,7 @@ done
 [ "$(grep '^student,gray,ce' "$csv" | cut -d, -f5)" = 267450 ]
 [ "$(grep '^student,gray+edge,ce' "$csv" | cut -d, -f5)" = 267594 ]
 grep -q "teacher saved: $out/teacher.safetensors" "$out/run.log"
-"$prog" --smoke --data "$data" --threads 2 --out "$out/again" --modality edge --teacher-ckpt "$out/teacher.safetensors" \
+"$prog" --smoke --data "$data" --threads 2 --out "$out/again" --modality edge --augment --teacher-ckpt "$out/teacher.safetensors" \
   | tr '\r' '\n' > "$out/again.log"
 grep -q "teacher loaded from $out/teacher.safetensors" "$out/again.log"
 [ "$(($(wc -l < "$out/again/crossmodal.csv") - 1))" = 5 ]
