@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest: kd_lifelong --smoke end to end on a thousand CIFAR-10 images (5 tasks x 1 epoch, every
+# ctest: kd_lifelong --smoke end to end on 600 CIFAR-10 training images (5 tasks x 1 epoch, every
 # method): the summary has one row per method, the accuracy matrix 15 cells per method with
 # accuracies in [0, 100], the three methods agree after stage 1 (same initial weights, same task-1
 # data, the same CE objective), and the heat map is written when gnuplot is installed. Uses the
