@@ -23,6 +23,8 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/transforms.h"
+#include "data/class_subset.h"
+#include "data/modality.h"
 #include "kd/kd.h"
 #if RETORT_WITH_MPI
 #include "dist/data_parallel.h"

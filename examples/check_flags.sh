@@ -8,6 +8,9 @@
 # usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_ASSISTANT
 set -uo pipefail
 work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 assistant=$7
+# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_CROSSMODAL KD_LIFELONG
+set -uo pipefail
+work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 crossmodal=$7 lifelong=$8
 rm -rf "$work"
 mkdir -p "$work"
 failures=0
@@ -36,6 +39,7 @@ mkdir -p "$work/adir"
 
 # --help: exit 0, usage on stdout, nothing on stderr.
 for prog in "$kd" "$zoo" "$studies" "$student" "$assistant"; do
+for prog in "$kd" "$zoo" "$studies" "$student" "$crossmodal" "$lifelong"; do
   for h in --help -h; do
     n=$((n + 1))
     timeout 20 "$prog" $h > "$work/out" 2> "$work/err" < /dev/null
@@ -156,6 +160,27 @@ expect 2 "--device" "$assistant" --data "$nodata" --device tpu
 expect 2 "--out: '$work/afile'" "$assistant" --data "$nodata" --out "$work/afile"
 expect 2 "--csv: '$work/adir' exists and is not a regular file" "$assistant" --data "$nodata" --out "$work/o" --csv "$work/adir"
 expect 2 "unknown flag --bogus" "$assistant" --data "$nodata" --bogus
+# kd_crossmodal and kd_lifelong.
+for prog in "$crossmodal" "$lifelong"; do
+  p=(--data "$nodata")
+  expect 2 "--batch: '0' is not a positive integer" "$prog" "${p[@]}" --batch 0
+  expect 2 "--batch 128 is larger than the train split \(100 images\)" "$prog" "${p[@]}" --train-limit 100
+  expect 2 "--epochs: '0' is not a positive integer" "$prog" "${p[@]}" --epochs 0
+  expect 2 "--seed: '-1' is not a non-negative integer" "$prog" "${p[@]}" --seed -1
+  expect 2 "--threads 100000 is more than 1024" "$prog" "${p[@]}" --threads 100000
+  expect 2 "--T: 'nan' is not a positive number" "$prog" "${p[@]}" --T nan
+  expect 2 "--lr: '0' is not a positive number" "$prog" "${p[@]}" --lr 0
+  expect 2 "unknown flag --bogus" "$prog" "${p[@]}" --bogus
+  expect 2 "--device" "$prog" "${p[@]}" --device tpu
+  expect 2 "--out: '$work/afile'.*not a directory" "$prog" "${p[@]}" --out "$work/afile"
+  expect 2 "--csv: '$work/adir' exists and is not a regular file" "$prog" "${p[@]}" --out "$work/o" --csv "$work/adir"
+done
+expect 2 "--modality 'depth': gray, edge, gray\+edge or all" "$crossmodal" --data "$nodata" --modality depth
+expect 2 "--teacher-epochs: '0' is not a positive integer" "$crossmodal" --data "$nodata" --teacher-epochs 0
+expect 2 "--teacher-ckpt: '$work/afile/t.safetensors'" "$crossmodal" --data "$nodata" --out "$work/o" \
+  --teacher-ckpt "$work/afile/t.safetensors"
+expect 2 "--methods: unknown method 'ewc'" "$lifelong" --data "$nodata" --methods lwf,ewc
+expect 2 "--lambda: '-1' is not a non-negative number" "$lifelong" --data "$nodata" --lambda -1
 
 # train_student: the checked flag reader too (it used atoi: --batch 12abc was 12).
 expect 2 "--batch: '12abc' is not a positive integer" "$student" --batch 12abc

@@ -23,3 +23,5 @@
 #include "kd/fitnets.h"
 #include "kd/graph_dump.h"
 #include "kd/self_distill.h"
+#include "kd/crossmodal.h"
+#include "kd/lwf.h"

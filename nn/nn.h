@@ -14,3 +14,5 @@
 #include "nn/pooling.h"
 #include "nn/serialization.h"
 #include "nn/zoo.h"
+#include "nn/channel_slice.h"
+#include "nn/incremental.h"
