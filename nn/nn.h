@@ -3,6 +3,7 @@
 #pragma once
 #include "nn/basic.h"
 #include "nn/batchnorm.h"
+#include "nn/convnet.h"
 #include "nn/functional.h"
 #include "nn/hooks.h"
 #include "nn/init.h"
