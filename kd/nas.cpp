@@ -1,8 +1,10 @@
 // The search space, budget and successive halving of kd/nas.h. The space is enumerated in full
 // (tens of thousands of specs at most; the closed-form counts of ConvNetSpec cost microseconds)
-// so that sampling is exactly uniform over the specs within budget and never returns one over it.
-// Draws use retort::Generator's below() so a seed gives the same candidates with any standard
-// library (std::shuffle's algorithm is implementation-defined).
+// so that sampling draws from exactly the specs within budget and never returns one over it.
+// Sampling picks the stage count first: the space holds |choices| times more specs of P + 1 stages
+// than of P, so a draw uniform over all specs would almost never try a shallow net. Draws use
+// retort::Generator's below() so a seed gives the same candidates with any standard library
+// (std::shuffle's algorithm is implementation-defined).
 #include "kd/nas.h"
 
 #include <algorithm>
@@ -115,18 +117,31 @@ std::vector<nn::ConvNetSpec> sample(const SearchSpace& space, const Budget& budg
                  s.describe(), " included twice");
     out.push_back(s);
   }
-  std::vector<nn::ConvNetSpec> pool;
-  for (nn::ConvNetSpec& s : enumerate(space, budget))
-    if (std::find(include.begin(), include.end(), s) == include.end()) pool.push_back(std::move(s));
+  // The pool, grouped by stage count (the order of space.stages).
+  std::vector<std::vector<nn::ConvNetSpec>> pools(space.stages.size());
+  std::size_t available = 0;
+  for (nn::ConvNetSpec& s : enumerate(space, budget)) {
+    if (std::find(include.begin(), include.end(), s) != include.end()) continue;
+    const auto depth = std::find(space.stages.begin(), space.stages.end(),
+                                 static_cast<std::int64_t>(s.stages.size()));
+    pools[static_cast<std::size_t>(depth - space.stages.begin())].push_back(std::move(s));
+    ++available;
+  }
   const std::size_t need = static_cast<std::size_t>(n) - out.size();
-  RETORT_CHECK(pool.size() >= need, "nas::sample: only ", pool.size() + out.size(),
+  RETORT_CHECK(available >= need, "nas::sample: only ", available + out.size(),
                " specs of the space are within the budget (", budget.max_params, " params, ",
                budget.max_macs, " MACs), ", n, " requested");
   Generator gen(seed);
-  for (std::size_t i = 0; i < need; ++i) {
-    std::size_t j = i + static_cast<std::size_t>(gen.below(pool.size() - i));
-    std::swap(pool[i], pool[j]);
-    out.push_back(pool[i]);
+  for (std::size_t k = 0; k < need; ++k) {
+    // A stage count uniformly among those with specs left, then a spec uniformly among its own.
+    std::vector<std::size_t> open;
+    for (std::size_t d = 0; d < pools.size(); ++d)
+      if (!pools[d].empty()) open.push_back(d);
+    std::vector<nn::ConvNetSpec>& pool = pools[open[gen.below(open.size())]];
+    const std::size_t j = static_cast<std::size_t>(gen.below(pool.size()));
+    out.push_back(std::move(pool[j]));
+    pool[j] = std::move(pool.back());
+    pool.pop_back();
   }
   return out;
 }

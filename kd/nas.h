@@ -68,8 +68,10 @@ bool within(const SearchSpace& space, const Budget& budget, const nn::ConvNetSpe
 // convs, width, kernel in list order, then hidden).
 std::vector<nn::ConvNetSpec> enumerate(const SearchSpace& space, const Budget& budget);
 // `include` (each must be in the space and within the budget, else throws), then n − |include|
-// further specs drawn uniformly without replacement from enumerate(space, budget) minus
-// `include` (Generator(seed), a partial Fisher–Yates shuffle). Throws when fewer than n exist.
+// further distinct specs of enumerate(space, budget) minus `include`, each drawn (Generator(seed))
+// as: a stage count uniformly among those with specs left, then a spec uniformly among that
+// count's specs left. (Uniform over all specs would draw almost only the deepest nets: each
+// stage multiplies the count by |convs|·|widths|·|kernels|.) Throws when fewer than n exist.
 std::vector<nn::ConvNetSpec> sample(const SearchSpace& space, const Budget& budget, std::int64_t n,
                                     std::uint64_t seed,
                                     const std::vector<nn::ConvNetSpec>& include = {});

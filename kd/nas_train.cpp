@@ -160,7 +160,7 @@ double KdTraining::train(std::int64_t steps, const OnStep& on_step) {
 
 KdScorer::KdScorer(std::shared_ptr<nn::Module> teacher, Tensor train_images, Tensor train_labels,
                    Tensor val_images, Tensor val_labels, const SearchSpace& space,
-                   const KdTrainOptions& options, Device device)
+                   const KdTrainOptions& options, Device device, const Tensor& train_logits)
     : teacher_(std::move(teacher)), train_x_(std::move(train_images)),
       train_y_(std::move(train_labels)), val_x_(std::move(val_images)),
       val_y_(std::move(val_labels)), space_(space), options_(options), device_(device) {
@@ -172,7 +172,11 @@ KdScorer::KdScorer(std::shared_ptr<nn::Module> teacher, Tensor train_images, Ten
                    train_x_.size(3) == space_.image_size,
                "nas::KdScorer: images ", train_x_.str(), " do not match the space's ",
                space_.in_channels, "x", space_.image_size, "x", space_.image_size);
-  logits_ = teacher_logits(*teacher_, train_x_);
+  logits_ = train_logits.defined() ? train_logits : teacher_logits(*teacher_, train_x_);
+  RETORT_CHECK(logits_.dim() == 2 && logits_.size(0) == train_x_.size(0) &&
+                   logits_.size(1) == space_.num_classes,
+               "nas::KdScorer: teacher logits ", logits_.str(), " for images ", train_x_.str(),
+               " must be [N, ", space_.num_classes, "]");
 }
 
 double KdScorer::operator()(std::size_t index, const nn::ConvNetSpec& spec, std::int64_t budget) {

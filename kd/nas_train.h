@@ -84,10 +84,12 @@ class KdTraining {
 class KdScorer {
  public:
   // train_* is the split the candidates train on, val_* the held-out split they are scored on;
-  // host tensors as KdTraining's. The teacher's logits of train_images are computed here once.
+  // host tensors as KdTraining's. The teacher's logits of train_images are computed here once,
+  // unless given (train_logits [N, K], e.g. rows of a table the caller has anyway).
+  // Candidates' nets are built on `device`.
   KdScorer(std::shared_ptr<nn::Module> teacher, Tensor train_images, Tensor train_labels,
            Tensor val_images, Tensor val_labels, const SearchSpace& space,
-           const KdTrainOptions& options, Device device = kCPU);
+           const KdTrainOptions& options, Device device = kCPU, const Tensor& train_logits = {});
 
   // Trains candidate `index` to `budget` steps in total; returns validation accuracy (%).
   double operator()(std::size_t index, const nn::ConvNetSpec& spec, std::int64_t budget);

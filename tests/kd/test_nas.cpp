@@ -3,6 +3,7 @@
 // fake scorers whose scores are known.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -96,6 +97,28 @@ TEST_CASE("nas: sampling draws distinct specs within budget, deterministic in th
                       Catch::Contains("over the budget"));
   REQUIRE_THROWS_WITH(nas::sample(space, budget, 3, 1, {{{{1, 5, 3}}, 0}}),
                       Catch::Contains("not in the search space"));
+}
+
+TEST_CASE("nas: sampling draws the stage count uniformly, then a spec of that depth") {
+  // The small space has 16 one-stage and 128 two-stage specs: uniform over specs would give
+  // one-stage nets 1/9 of the draws; by depth first, half.
+  const nas::SearchSpace space = small_space();
+  int shallow = 0, total = 0;
+  for (std::uint64_t seed = 0; seed < 200; ++seed)
+    for (const auto& s : nas::sample(space, {}, 4, seed)) {
+      shallow += s.stages.size() == 1;
+      ++total;
+    }
+  const double share = static_cast<double>(shallow) / total;
+  INFO("one-stage share " << share);
+  REQUIRE(share > 0.42);
+  REQUIRE(share < 0.58);
+  // When one depth runs out, the draws go on in the others: n = every spec returns them all.
+  const auto all = nas::sample(space, {}, space.size(), 3);
+  std::set<std::string> distinct;
+  for (const auto& s : all) distinct.insert(s.describe());
+  REQUIRE(distinct.size() == 144);
+  REQUIRE(std::count_if(all.begin(), all.end(), [](const ConvNetSpec& s) { return s.stages.size() == 1; }) == 16);
 }
 
 TEST_CASE("nas: a bad space is refused naming the field") {
