@@ -11,6 +11,9 @@ work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 assistant=$7
 # usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_CROSSMODAL KD_LIFELONG
 set -uo pipefail
 work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 crossmodal=$7 lifelong=$8
+# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_NAS
+set -uo pipefail
+work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 nas=$7
 rm -rf "$work"
 mkdir -p "$work"
 failures=0
@@ -40,6 +43,7 @@ mkdir -p "$work/adir"
 # --help: exit 0, usage on stdout, nothing on stderr.
 for prog in "$kd" "$zoo" "$studies" "$student" "$assistant"; do
 for prog in "$kd" "$zoo" "$studies" "$student" "$crossmodal" "$lifelong"; do
+for prog in "$kd" "$zoo" "$studies" "$student" "$nas"; do
   for h in --help -h; do
     n=$((n + 1))
     timeout 20 "$prog" $h > "$work/out" 2> "$work/err" < /dev/null
@@ -181,6 +185,31 @@ expect 2 "--teacher-ckpt: '$work/afile/t.safetensors'" "$crossmodal" --data "$no
   --teacher-ckpt "$work/afile/t.safetensors"
 expect 2 "--methods: unknown method 'ewc'" "$lifelong" --data "$nodata" --methods lwf,ewc
 expect 2 "--lambda: '-1' is not a non-negative number" "$lifelong" --data "$nodata" --lambda -1
+# kd_nas.
+p=(--data "$nodata")
+expect 2 "--candidates 1: a search needs at least 2" "$nas" "${p[@]}" --candidates 1
+expect 2 "--candidates: '0' is not a positive integer" "$nas" "${p[@]}" --candidates 0
+expect 2 "--eta 1 keeps every candidate" "$nas" "${p[@]}" --eta 1
+expect 2 "--round-epochs: 'nan' is not a positive number" "$nas" "${p[@]}" --round-epochs nan
+expect 2 "--round-steps: '0' is not a positive integer" "$nas" "${p[@]}" --round-steps 0
+expect 2 "--max-params: '-1' is not a non-negative integer" "$nas" "${p[@]}" --max-params -1
+expect 2 "--max-macs: '1e6' is not a non-negative integer" "$nas" "${p[@]}" --max-macs 1e6
+expect 2 "--val 10000 leaves no training images" "$nas" "${p[@]}" --val 10000
+expect 2 "--batch 600 is larger than the search's train split \(400 images\)" "$nas" "${p[@]}" --smoke --batch 600
+expect 2 "--preset 'huge': default, large or smoke" "$nas" "${p[@]}" --preset huge
+expect 2 "--smoke and --preset: give one" "$nas" "${p[@]}" --smoke --preset large
+expect 2 "--kd-weight and --ce-weight are both 0" "$nas" "${p[@]}" --kd-weight 0 --ce-weight 0
+expect 2 "--T: 'inf' is not a positive number" "$nas" "${p[@]}" --T inf
+expect 2 "--epochs: '0' is not a positive integer" "$nas" "${p[@]}" --epochs 0
+expect 2 "--seed: '-1' is not a non-negative integer" "$nas" "${p[@]}" --seed -1
+expect 2 "--threads 100000 is more than 1024" "$nas" "${p[@]}" --threads 100000
+expect 2 "--device" "$nas" "${p[@]}" --device tpu
+expect 2 "unknown flag --bogus" "$nas" "${p[@]}" --bogus
+expect 2 "--teacher-ckpt replaces --load-teacher" "$nas" "${p[@]}" --teacher-ckpt "$work/t" --load-teacher "$work/afile"
+expect 2 "--load-teacher: '$work/missing.safetensors': No such file" "$nas" "${p[@]}" --out "$work/o" \
+  --load-teacher "$work/missing.safetensors"
+expect 2 "--out: '$work/afile'.*not a directory" "$nas" "${p[@]}" --out "$work/afile"
+expect 2 "--csv: '$work/adir' exists and is not a regular file" "$nas" "${p[@]}" --out "$work/o" --csv "$work/adir"
 
 # train_student: the checked flag reader too (it used atoi: --batch 12abc was 12).
 expect 2 "--batch: '12abc' is not a positive integer" "$student" --batch 12abc
@@ -204,6 +233,7 @@ expect 1 "incomplete test split: $cifar/test_batch.bin holds 0 records \(0 bytes
 expect 1 "incomplete test split" "$zoo" "${common[@]}"
 expect 1 "incomplete test split" "$studies" weights "${common[@]}"
 expect 1 "incomplete test split" "$assistant" chain "${common[@]}"
+expect 1 "incomplete test split" "$nas" "${common[@]}" --val 5
 truncate -s $((100 * 3073)) "$cifar/test_batch.bin"  # cut at a record boundary
 expect 1 "test_batch.bin holds 100 records \(307300 bytes\)" "$kd" "${common[@]}"
 truncate -s 307400 "$cifar/test_batch.bin"  # cut inside record 100: refused even for a subset

@@ -22,6 +22,8 @@
 #include "kd/dml.h"
 #include "kd/fitnets.h"
 #include "kd/graph_dump.h"
+#include "kd/nas.h"
+#include "kd/nas_train.h"
 #include "kd/self_distill.h"
 #include "kd/crossmodal.h"
 #include "kd/lwf.h"
