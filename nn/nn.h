@@ -11,5 +11,6 @@
 #include "nn/models.h"
 #include "nn/module.h"
 #include "nn/pooling.h"
+#include "nn/quant.h"
 #include "nn/serialization.h"
 #include "nn/zoo.h"
