@@ -6,6 +6,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops/elementwise.h"
+#include "autograd/ops/reduce.h"
 #include "nn/quant.h"
 #include "tensor/elementwise.h"
 #include "tensor/reduce.h"
@@ -27,7 +28,8 @@ FakeQuantize::FakeQuantize(Kind kind, int bits, bool lsq, const Shape& param_sha
   // Weights always use a signed grid; an activation's grid is chosen at its first forward.
   signed_ = register_buffer("signed", full({}, kind == Kind::Weight ? 1.0 : 0.0, dtype));
   if (lsq) {
-    step_ = register_parameter("step", ones(param_shape, dtype));
+    step_init_ = register_buffer("step_init", ones(param_shape, dtype));
+    step_ = register_parameter("step_scale", ones(param_shape, dtype));
   } else {
     if (kind == Kind::Activation) {
       lo_ = register_buffer("lo", zeros({}, dtype));
@@ -44,7 +46,7 @@ QuantRange FakeQuantize::range() const {
 
 Tensor FakeQuantize::scale() const {
   RETORT_CHECK(initialized_.item<double>() != 0.0, "FakeQuantize::scale: no forward yet");
-  return lsq ? detach(step_) : scale_;
+  return lsq ? ops::mul(step_init_, step_) : scale_;
 }
 
 Tensor FakeQuantize::zero_point() const {
@@ -91,7 +93,7 @@ void FakeQuantize::initialize_step(const Tensor& x) {
                  : ops::reshape(ops::mean(ops::reshape(a, {x.size(0), -1}), {1}, true), param_shape_);
   Tensor s = ops::mul_scalar(m, 2.0 / std::sqrt(static_cast<double>(range().qmax)));
   // An all-zero tensor would start with step 0 and divide by it: start at 1 instead.
-  step_.copy_(ops::add(s, ops::lt_scalar(s, 1e-30)));
+  step_init_.copy_(ops::add(s, ops::lt_scalar(s, 1e-30)));
 }
 
 Tensor FakeQuantize::forward(const Tensor& x) {
@@ -116,7 +118,8 @@ Tensor FakeQuantize::forward(const Tensor& x) {
   RETORT_CHECK(ops::min_all(detach(step_)).item<double>() > 0, "FakeQuantize: LSQ step ",
                shape_str(step_.sizes()), " is no longer positive (learning rate too high?)");
   QuantRange r = range();
-  return lsq_quantize(x, step_, r, lsq_grad_scale(x.numel() / step_.numel(), r));
+  // s = s₀·p: lsq_quantize sees the step s and gives it LSQ's gradient; p receives s₀ times it.
+  return lsq_quantize(x, step_init_ * step_, r, lsq_grad_scale(x.numel() / step_.numel(), r));
 }
 
 std::string FakeQuantize::extra_repr() const {

@@ -48,9 +48,13 @@ struct QuantConfig {
 // Observer mode: buffers "scale" and "zero_point" (per-channel weights: [C, 1, ...]) are
 // recomputed from the weight each forward, or for activations from the ranges "lo"/"hi", which
 // training forwards update (the first one copies the batch's min/max, later ones move by
-// momentum); eval forwards use the stored range. LSQ mode: parameter "step", initialised on the
-// first forward to 2·mean(|x|)/√qmax (the paper's rule) over the elements sharing it; grad scale
-// 1/√(N·qmax). Buffer "initialized" is 1 once the first forward set the range or step.
+// momentum); eval forwards use the stored range. LSQ mode: the step is s = s₀·p, with buffer
+// "step_init" s₀ set on the first forward to 2·mean(|x|)/√qmax (the paper's rule) over the
+// elements sharing it and parameter "step_scale" p (initially 1) trained, LSQ's gradient scale
+// 1/√(N·qmax) applied to s. Storing p rather than s makes Adam's updates relative to the initial
+// step: Adam moves every parameter by about lr whatever its gradient's scale, which on steps of
+// ~1e-3 (weights) flips their sign within a few batches. Buffer "initialized" is 1 once the first
+// forward set the range or step.
 class FakeQuantize : public Module {
  public:
   enum class Kind { Weight, Activation };
@@ -79,7 +83,7 @@ class FakeQuantize : public Module {
   // Per-channel min / max of x (channels on axis 0) in the scale's shape, or 0-d ones.
   std::pair<Tensor, Tensor> min_max(const Tensor& x) const;
   Shape param_shape_;
-  Tensor initialized_, signed_, lo_, hi_, scale_, zero_point_, step_;
+  Tensor initialized_, signed_, lo_, hi_, scale_, zero_point_, step_init_, step_;
 };
 
 // A Conv2d whose input and weight are fake-quantised (children "input_quant", "weight_quant").

@@ -129,6 +129,7 @@ TEST_CASE("LSQ: step initialised by the paper's rule, trained with the weights",
     opt.zero_grad();
     Tensor l = loss_of();
     l.backward();
+    REQUIRE(q0->weight_quant->named_parameters()[0].first == "step_scale");
     REQUIRE(q0->weight_quant->named_parameters()[0].second.grad().defined());
     opt.step();
   }
