@@ -8,10 +8,17 @@
 //      nn::quantize_aware (k-bit weights and activations, first and last layer at 8 bits) and
 //      trained --epochs more: "QAT" with cross-entropy alone, "QAT+KD" with the seed's objective
 //      ce_weight·CE + kd_weight·T²·KL(teacher ‖ student at T), the teacher's logits cached.
-// Prints the table bits × {QAT, QAT+KD} (fake-quantised test accuracy) and writes
-// OUT/quantized.csv, OUT/metrics.csv (per epoch), and with gnuplot OUT/quantized.png and curves.
+//   4. each QAT+KD student is converted to an nn::Int8Model (integer convolution and matmul through
+//      oneDNN's int8 primitives) and evaluated: its test accuracy next to the fake-quantised
+//      model's, the share of test images on which both predict the same class, and inference
+//      images/s of the float student, the fake-quantised model and the int8 model (batches of 128).
+// Prints the table bits × {QAT, QAT+KD} (fake-quantised test accuracy) and the int8 deployment
+// table, and writes OUT/quantized.csv, OUT/int8.csv, OUT/metrics.csv (per epoch), and with
+// gnuplot OUT/quantized.png and the curves.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +26,7 @@
 #include "common/flags.h"
 #include "common/kd_experiment.h"
 #include "common/report.h"
+#include "nn/int8.h"
 #include "nn/models.h"
 #include "nn/quant.h"
 #include "nn/serialization.h"
@@ -120,6 +128,29 @@ nn::TensorMap snapshot(const nn::Module& m) {
   return s;
 }
 
+// Class predictions [M] of fn on images [M, ...] in batches of kInferenceBatch, and the seconds
+// the forwards took.
+std::pair<std::vector<std::int64_t>, double> predict(const std::function<Tensor(const Tensor&)>& fn,
+                                                     const Tensor& images) {
+  NoGradGuard ng;
+  std::vector<std::int64_t> out;
+  double seconds = 0;
+  for (std::int64_t s = 0; s < images.size(0); s += kInferenceBatch) {
+    Tensor x = narrow(images, 0, s, std::min(kInferenceBatch, images.size(0) - s)).contiguous();
+    auto t0 = std::chrono::steady_clock::now();
+    Tensor logits = fn(x);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (auto p : argmax(logits, 1).to_vector<std::int64_t>()) out.push_back(p);
+  }
+  return {out, seconds};
+}
+
+double percent_equal(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b) {
+  std::int64_t same = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
+  return 100.0 * static_cast<double>(same) / static_cast<double>(a.size());
+}
+
 int run(const Args& a) {
   set_num_threads(a.threads);
   std::filesystem::create_directories(a.out);
@@ -162,6 +193,17 @@ int run(const Args& a) {
 
   Table t{"quantised StudentNet, test accuracy % (fake-quantised; first/last layer 8-bit)",
           {"bits", "QAT", "QAT+KD", "KD gain", "QAT time s", "QAT+KD time s"}, {}};
+  Table deploy{"int8 deployment of the QAT+KD students (test set; inference in batches of 128)",
+               {"bits", "fake-quant acc", "int8 acc", "int8 - fake", "same prediction %", "float32 img/s",
+                "fake-quant img/s", "int8 img/s"}, {}};
+  const bool cpu = parse_device(a.device).is_cpu();
+  const auto labels = d.test_labels.to_vector<std::int64_t>();
+  double float_s = 0;
+  if (cpu) {
+    student->eval();
+    float_s = predict([&](const Tensor& x) { return (*student)(x); }, d.test_images).second;
+  }
+  const double images = static_cast<double>(labels.size());
   std::vector<std::string> runs{"float"};
   for (int bits : a.bits) {
     RunResult r[2];
@@ -176,6 +218,15 @@ int run(const Args& a) {
                              {.name = name, .epochs = a.epochs, .lr = a.lr, .teacher = teacher.get(),
                               .cache = &cache, .restart_epochs = true},
                              rows);
+      if (!with_kd || !cpu) continue;
+      q->eval();
+      auto [fake_pred, fake_s] = predict([&](const Tensor& x) { return (*q)(x); }, d.test_images);
+      nn::Int8Model int8 = nn::Int8Model::from_sequentials(*q->features, *q->classifier);
+      auto [int8_pred, int8_s] = predict([&](const Tensor& x) { return int8.forward(x); }, d.test_images);
+      double fake_acc = percent_equal(fake_pred, labels), int8_acc = percent_equal(int8_pred, labels);
+      deploy.add({std::to_string(bits), fmt(fake_acc, 2), fmt(int8_acc, 2), fmt(int8_acc - fake_acc, 2),
+                  fmt(percent_equal(int8_pred, fake_pred), 2), fmt(images / float_s, 0), fmt(images / fake_s, 0),
+                  fmt(images / int8_s, 0)});
     }
     t.add({std::to_string(bits), fmt(r[0].last, 2), fmt(r[1].last, 2), fmt(r[1].last - r[0].last, 2),
            fmt(r[0].seconds, 1), fmt(r[1].seconds, 1)});
@@ -185,6 +236,14 @@ int run(const Args& a) {
   t.print();
   std::string table_csv = a.out + "/quantized.csv";
   t.write_csv(table_csv);
+  if (cpu) {
+    std::printf("\n");
+    deploy.print();
+    deploy.write_csv(a.out + "/int8.csv");
+    std::printf("int8 table: %s/int8.csv\n", a.out.c_str());
+  } else {
+    std::printf("int8 deployment skipped: the int8 kernels run on the CPU only\n");
+  }
   std::string csv = a.csv.empty() ? a.out + "/metrics.csv" : a.csv;
   write_epoch_csv(csv, rows);
   std::printf("table: %s\nper-epoch metrics: %s\n", table_csv.c_str(), csv.c_str());

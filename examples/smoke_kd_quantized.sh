@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ctest: kd_quantized's bad flags are usage errors (exit 2, naming the flag, before any data is
 # read), then kd_quantized --smoke end to end on a few hundred CIFAR-10 images: the table has one
-# row per bit width with accuracies in [0, 100], the CSVs are written, and a second invocation
+# row per bit width with accuracies in [0, 100], the CSVs are written, the int8 models agree with
+# the fake-quantised ones on at least 95% of the test images, and a second invocation
 # loads the teacher saved by the first. Without ../shared beside the checkout there is no offline
 # data: the training part says so and passes.
 # usage: smoke_kd_quantized.sh SOURCE_DIR DATA_DIR KD_QUANTIZED_BINARY OUT_DIR
@@ -35,6 +36,10 @@ csv="$out/quantized.csv"
 awk -F, 'NR > 1 { for (i = 2; i <= 3; i++) if ($i !~ /^[0-9]+(\.[0-9]+)?$/ || $i + 0 > 100) {
     print "bad accuracy " $i; exit 1 } }' "$csv"
 grep -q "^w2_qat_kd,1," "$out/metrics.csv"
+# The int8 models (oneDNN's int8 kernels) predict what their fake-quantised models predict.
+[ "$(cut -d, -f1 "$out/int8.csv" | tail -n +2 | tr '\n' ' ')" = "8 4 2 " ] || { cat "$out/int8.csv"; exit 1; }
+awk -F, 'NR > 1 && ($5 + 0 < 95 || $8 + 0 <= 0) { print "int8 row " $1 ": same prediction " $5 "%, " $8 " img/s"; exit 1 }' \
+  "$out/int8.csv"
 grep -q "^bits *QAT *QAT+KD" "$out/run.log"
 "$prog" --smoke --data "$data" --threads 2 --bits 4 --out "$out" | tr '\r' '\n' > "$out/again.log"
 grep -q "teacher loaded from" "$out/again.log"
