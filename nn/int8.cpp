@@ -124,34 +124,17 @@ Tensor Int8Model::forward(const Tensor& input) const {
       x = (*s.module)(x);
       continue;
     }
-    Tensor xc = x.contiguous().to(kFloat32);
-    const float* px = xc.data<float>();
-    const float zq = s.in_zero - static_cast<float>(s.qmin);
-    auto quantise = [&](float v) {
-      float q = std::nearbyint(v / s.in_scale) + s.in_zero;
-      q = std::min<float>(std::max<float>(q, static_cast<float>(s.qmin)), static_cast<float>(s.qmax));
-      return static_cast<std::uint8_t>(q - static_cast<float>(s.qmin));
-    };
     if (s.kind == Step::Kind::Linear) {
       RETORT_CHECK(x.dim() == 2 && x.size(1) == s.layer.in_channels, "Int8Model: ", s.name, ": input ",
                    shape_str(x.sizes()), " is not [N, ", s.layer.in_channels, "]");
-      std::vector<std::uint8_t> q(static_cast<std::size_t>(x.numel()));
-      for (std::size_t i = 0; i < q.size(); ++i) q[i] = quantise(px[i]);
-      x = ops::int8_linear(q, x.size(0), s.layer);
+      x = ops::int8_linear(ops::quantize_u8(x, s.in_scale, s.in_zero, s.qmin, s.qmax), x.size(0), s.layer);
       continue;
     }
     RETORT_CHECK(x.dim() == 4 && x.size(1) == s.layer.in_channels, "Int8Model: ", s.name, ": input ",
                  shape_str(x.sizes()), " is not [N, ", s.layer.in_channels, ", H, W]");
     // NCHW float → padded NHWC u8, the padding holding z' (a real 0).
-    const std::int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    const std::int64_t hp = h + 2 * s.pad_h, wp = w + 2 * s.pad_w;
-    std::vector<std::uint8_t> q(static_cast<std::size_t>(n * hp * wp * c), static_cast<std::uint8_t>(zq));
-    for (std::int64_t b = 0; b < n; ++b)
-      for (std::int64_t ci = 0; ci < c; ++ci)
-        for (std::int64_t i = 0; i < h; ++i)
-          for (std::int64_t j = 0; j < w; ++j)
-            q[static_cast<std::size_t>(((b * hp + i + s.pad_h) * wp + j + s.pad_w) * c + ci)] =
-                quantise(px[((b * c + ci) * h + i) * w + j]);
+    const std::int64_t n = x.size(0), hp = x.size(2) + 2 * s.pad_h, wp = x.size(3) + 2 * s.pad_w;
+    auto q = ops::quantize_u8(x, s.in_scale, s.in_zero, s.qmin, s.qmax, s.pad_h, s.pad_w);
     x = ops::int8_conv2d(q, n, hp, wp, s.layer);
   }
   return x;

@@ -33,6 +33,14 @@ struct Int8Layer {
 // Checks the layer's sizes (names the layer kind and the sizes on failure).
 void check_int8_layer(const Int8Layer& l, const char* op);
 
+// Quantises float32 x onto a u8 grid as fake_quantize does (autograd/ops/quant.h), shifted by
+// −qmin so that signed grids fit: q = clamp(round(x / scale) + zero_point, qmin, qmax) − qmin,
+// rounding half to even, qmax − qmin ≤ 255. x [N, C, H, W] (NCHW) gives NHWC [N, H+2·pad_h,
+// W+2·pad_w, C] with the border set to zero_point − qmin (a real 0); any other x is quantised
+// in its element order (pad ignored).
+std::vector<std::uint8_t> quantize_u8(const Tensor& x, float scale, float zero_point, std::int64_t qmin,
+                                      std::int64_t qmax, std::int64_t pad_h = 0, std::int64_t pad_w = 0);
+
 Tensor int8_conv2d(const std::vector<std::uint8_t>& x, std::int64_t n, std::int64_t h, std::int64_t w,
                    const Int8Layer& layer);
 Tensor int8_linear(const std::vector<std::uint8_t>& x, std::int64_t m, const Int8Layer& layer);

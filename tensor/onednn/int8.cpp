@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tensor/onednn/common.h"
+#include "tensor/views.h"
 
 namespace retort::onednn {
 namespace {
@@ -22,7 +23,6 @@ using tag = dnnl::memory::format_tag;
 struct Plan {
   dnnl::primitive prim;
   dnnl::memory weights;
-  dnnl::memory::desc dst_desc;
 };
 
 struct Prepared {
@@ -70,7 +70,7 @@ Tensor int8_conv2d(const std::vector<std::uint8_t>& x, std::int64_t n, std::int6
   const std::int64_t oh = (h - l.kernel_h) / l.stride_h + 1, ow = (w - l.kernel_w) / l.stride_w + 1;
   dnnl::memory::desc src({n, l.in_channels, h, w}, dt::u8, tag::nhwc);
   dnnl::memory::desc bia({l.out_channels}, dt::f32, tag::x);
-  dnnl::memory::desc dst_nchw({n, l.out_channels, oh, ow}, dt::f32, tag::nchw);
+  dnnl::memory::desc dst_nhwc({n, l.out_channels, oh, ow}, dt::f32, tag::nhwc);
   Prepared& p = prepared(l, bia);
   std::lock_guard<std::mutex> lock(p.mu);
   std::string key;
@@ -79,28 +79,26 @@ Tensor int8_conv2d(const std::vector<std::uint8_t>& x, std::int64_t n, std::int6
   if (it == p.plans.end()) {
     try {
       dnnl::memory::desc wei({l.out_channels, l.in_channels, l.kernel_h, l.kernel_w}, dt::s8, tag::any);
-      dnnl::memory::desc dst_any({n, l.out_channels, oh, ow}, dt::f32, tag::any);
       dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                        src, wei, bia, dst_any, {l.stride_h, l.stride_w}, {0, 0}, {0, 0});
+                                        src, wei, bia, dst_nhwc, {l.stride_h, l.stride_w}, {0, 0}, {0, 0});
       dnnl::convolution_forward::primitive_desc pd(d, int8_attr(l), engine());
       dnnl::memory::desc user({l.out_channels, l.in_channels, l.kernel_h, l.kernel_w}, dt::s8, tag::oihw);
-      it = p.plans.emplace(key, Plan{dnnl::convolution_forward(pd), reordered_weights(l, user, pd.weights_desc()),
-                                     pd.dst_desc()}).first;
+      it = p.plans.emplace(key, Plan{dnnl::convolution_forward(pd), reordered_weights(l, user, pd.weights_desc())})
+               .first;
     } catch (const dnnl::error&) {
       return Tensor();
     }
   }
   const Plan& plan = it->second;
-  Tensor y = empty({n, l.out_channels, oh, ow});
-  dnnl::memory out(dst_nchw, engine(), y.data<float>());
-  bool direct = plan.dst_desc == dst_nchw;
-  dnnl::memory dst = direct ? out : dnnl::memory(plan.dst_desc, engine());
+  // Written channels-last and returned as its NCHW view (strides of NHWC): the next layer's
+  // quantize_u8 reads that layout directly and oneDNN's pooling takes it as it is.
+  Tensor y = empty({n, oh, ow, l.out_channels});
+  dnnl::memory out(dst_nhwc, engine(), y.data<float>());
   dnnl::memory in(src, engine(), const_cast<std::uint8_t*>(x.data()));
   plan.prim.execute(stream(), {{DNNL_ARG_SRC, in}, {DNNL_ARG_WEIGHTS, plan.weights}, {DNNL_ARG_BIAS, p.bias},
-                               {DNNL_ARG_DST, dst}});
-  if (!direct) dnnl::reorder(dst, out).execute(stream(), dst, out);
+                               {DNNL_ARG_DST, out}});
   stream().wait();
-  return y;
+  return ops::permute(y, {0, 3, 1, 2});
 }
 
 Tensor int8_linear(const std::vector<std::uint8_t>& x, std::int64_t m, const ops::Int8Layer& l) {
@@ -119,7 +117,7 @@ Tensor int8_linear(const std::vector<std::uint8_t>& x, std::int64_t m, const ops
       dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, bia, dst), int8_attr(l), engine());
       // The layer's [OC, K] row-major weight is the [K, OC] matrix in column-major ("ba") order.
       dnnl::memory::desc user({k, oc}, dt::s8, tag::ba);
-      it = p.plans.emplace(key, Plan{dnnl::matmul(pd), reordered_weights(l, user, pd.weights_desc()), dst}).first;
+      it = p.plans.emplace(key, Plan{dnnl::matmul(pd), reordered_weights(l, user, pd.weights_desc())}).first;
     } catch (const dnnl::error&) {
       return Tensor();
     }

@@ -105,3 +105,25 @@ TEST_CASE("oneDNN int8 convolution and matmul match the reference", "[tensor][in
   REQUIRE_ALLCLOSE(ops::int8_conv2d(x, 2, 6, 6, l), ref, 1e-4, 1e-5);
 }
 #endif
+
+TEST_CASE("quantize_u8 rounds half to even, clamps, shifts signed grids and pads with the zero point",
+          "[tensor][int8]") {
+  // Scale 0.5, zero point 3 on [0, 15]: x/s = 0.5 → 0, 1.5 → 2, 2.5 → 2, −1 → −1 (+3 = 2),
+  // 100 → clamped to 15, −100 → 0.
+  Tensor x = from_vector(std::vector<float>{0.25f, 0.75f, 1.25f, -0.5f, 50.0f, -50.0f}, {6});
+  CHECK(ops::quantize_u8(x, 0.5f, 3.0f, 0, 15) == std::vector<std::uint8_t>{3, 5, 5, 2, 15, 0});
+  // Signed 8-bit grid [−128, 127], zero point 0: stored shifted by +128.
+  CHECK(ops::quantize_u8(x, 0.5f, 0.0f, -128, 127) == std::vector<std::uint8_t>{128, 130, 130, 127, 228, 28});
+  // NCHW [1, 2, 1, 2] → padded NHWC [1, 3, 4, 2]: border = zero point 3.
+  Tensor img = from_vector(std::vector<float>{1, 2, 3, 4}, {1, 2, 1, 2});
+  auto q = ops::quantize_u8(img, 1.0f, 3.0f, 0, 255, 1, 1);
+  REQUIRE(q.size() == 24);
+  std::vector<std::uint8_t> expect(24, 3);
+  // Row 1 (the image row), columns 1 and 2, channels 0 and 1: (1, 3) and (2, 4), plus 3.
+  expect[(1 * 4 + 1) * 2 + 0] = 4;
+  expect[(1 * 4 + 1) * 2 + 1] = 6;
+  expect[(1 * 4 + 2) * 2 + 0] = 5;
+  expect[(1 * 4 + 2) * 2 + 1] = 7;
+  CHECK(q == expect);
+  CHECK_THROWS_WITH(ops::quantize_u8(x, 0.5f, 0.0f, 0, 511), Catch::Contains("at most 256 levels"));
+}
