@@ -4,6 +4,8 @@
 //   1. a TeacherNet is trained (or loaded from OUT, where it is saved for later invocations);
 //   2. a float StudentNet is trained with cross-entropy for --float-epochs: every quantised run
 //      starts from these weights (LSQ's and QKD's protocol: quantise a trained network);
+//      it and every quantised run see the loader's batches from its first epoch on, so the
+//      results do not depend on whether the teacher was trained or loaded;
 //   3. for each bit width k in --bits, two copies of that student are converted with
 //      nn::quantize_aware (k-bit weights and activations, first and last layer at 8 bits) and
 //      trained --epochs more: "QAT" with cross-entropy alone, "QAT+KD" with the seed's objective
@@ -188,7 +190,7 @@ int run(const Args& a) {
   manual_seed(a.seed);
   auto student = std::make_shared<nn::StudentNet>();
   RunResult float_result = train_run(*student, ce, *loader, d,
-                                     {.name = "float", .epochs = a.float_epochs, .lr = a.lr}, rows);
+                                     {.name = "float", .epochs = a.float_epochs, .lr = a.lr, .restart_epochs = true}, rows);
   const nn::TensorMap float_weights = snapshot(*student);
 
   Table t{"quantised StudentNet, test accuracy % (fake-quantised; first/last layer 8-bit)",
