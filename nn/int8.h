@@ -32,8 +32,8 @@ namespace retort::nn {
 class Int8Model {
  public:
   // The modules run in order: QuantConv2d, QuantLinear, ReLU, MaxPool2d, Flatten, Dropout,
-  // Identity (anything else throws, naming it). Flatten is implied between a 4-D output and a
-  // QuantLinear is not inserted: give a Flatten where the model flattens in forward().
+  // Identity (anything else throws, naming it). No Flatten is inserted: give one where the
+  // model flattens in forward().
   explicit Int8Model(const std::vector<std::shared_ptr<Module>>& chain);
   // A seed net's layout: features' children, a flatten, classifier's children.
   static Int8Model from_sequentials(const Module& features, const Module& classifier);

@@ -16,7 +16,7 @@
 // input activations: asymmetric with a zero point from a moving average of the batch min/max
 // (PyTorch's MovingAverageMinMaxObserver), or LSQ with zero point 0 (on an unsigned grid when the
 // first observed batch has no negative value, else a signed one). The bias stays float (the
-// int8 path adds it in int32 at scale s_a·s_w, as every int8 backend does).
+// int8 model, nn/int8.h, adds it in float to the scaled integer sum).
 //
 // Like LSQ's experiments, the first and the last quantised layer use `first_last_bits` (8 by
 // default); "first" and "last" are in named_modules() order, i.e. registration order, which is

@@ -26,7 +26,8 @@ struct Int8Layer {
   std::vector<std::int8_t> weight;  // [OC, C, KH, KW] (linear: [OC, K])
   std::vector<float> scale, bias;   // [OC] each
   bool relu = false;
-  // The fast path's prepared weights (its own layout), made on first use.
+  // The fast path's primitives and reordered weights, made on first use from the values above
+  // (a layer whose values change afterwards must reset it).
   mutable std::shared_ptr<void> prepared;
 };
 
