@@ -26,6 +26,9 @@ void check_int8_layer(const Int8Layer& l, const char* op) {
                op, ": weight has ", l.weight.size(), " values for [", l.out_channels, ", ", k, "], scale ",
                l.scale.size(), " and bias ", l.bias.size(), " for ", l.out_channels, " channels");
   for (float s : l.scale) RETORT_CHECK(s > 0, op, ": output scales must be positive, got ", s);
+  // |Σ| ≤ K·255·128 must fit the int32 accumulator.
+  RETORT_CHECK(k <= (std::int64_t{1} << 31) / (255 * 128), op, ": ", k,
+               " products per output could overflow the int32 sum");
 }
 
 std::vector<std::uint8_t> quantize_u8(const Tensor& x_in, float scale, float zero_point, std::int64_t qmin,
