@@ -6,6 +6,12 @@
 //   kd_step        teacher forward under no_grad + student forward/backward with
 //                  0.25·T²·KL(softmax(t/T) ‖ softmax(s/T)) + 0.75·CE at T = 2, Adam step
 //   teacher_infer  TeacherNet in eval mode, forward under no_grad
+// and two of Retort's own (no peer line):
+//   student_infer       StudentNet in eval mode, forward under no_grad (float32)
+//   student_infer_int8  the same StudentNet made 8-bit quantisation-aware (nn::quantize_aware,
+//                       ranges set by two training-mode forwards on the input) and run as an
+//                       nn::Int8Model: oneDNN's int8 convolution and matmul, float max pooling
+//                       (CPU only)
 // usage: retort_bench [--threads N] [--steps S] [--device cpu|cuda|cuda:N] [--model NAME[,NAME...]]
 //                     [--detect-anomaly]
 // --detect-anomaly runs every workload with autograd's anomaly mode on (autograd/anomaly.h), to
@@ -27,7 +33,9 @@
 
 #include "bench_timing.h"
 #include "nn/functional.h"
+#include "nn/int8.h"
 #include "nn/models.h"
+#include "nn/quant.h"
 #include "optim/adam.h"
 #include "retort.h"
 #include "retort_config.h"
@@ -84,6 +92,23 @@ std::vector<std::pair<std::string, double>> seed_workloads(int steps, Device dev
     NoGradGuard ng;
     (*teacher)(x);
   }));
+  student->eval();
+  res.emplace_back("student_infer", images_per_second(kBatch, steps, [&] {
+    NoGradGuard ng;
+    (*student)(x);
+  }));
+  if (!dev.is_cuda()) {
+    manual_seed(0);
+    auto q = std::make_shared<nn::StudentNet>();
+    nn::quantize_aware(*q, {.bits = 8});
+    nn::Int8Model int8 = [&] {
+      NoGradGuard ng;
+      for (int i = 0; i < 2; ++i) (*q)(x);
+      q->eval();
+      return nn::Int8Model::from_sequentials(*q->features, *q->classifier);
+    }();
+    res.emplace_back("student_infer_int8", images_per_second(kBatch, steps, [&] { int8.forward(x); }));
+  }
   return res;
 }
 

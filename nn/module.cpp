@@ -62,6 +62,20 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   children_.emplace_back(name, std::move(m));
 }
 
+std::shared_ptr<Module> Module::replace_module(const std::string& name, std::shared_ptr<Module> m) {
+  RETORT_CHECK(m != nullptr, type_name(), "::replace_module: '", name, "' replacement is null");
+  RETORT_CHECK(m.get() != this, type_name(), "::replace_module: '", name, "' is the module itself");
+  std::string names;
+  for (auto& [n, c] : children_) {
+    if (n == name) {
+      std::swap(c, m);
+      return m;
+    }
+    names += (names.empty() ? "" : ", ") + n;
+  }
+  fail(type_name(), "::replace_module: no child '", name, "' (children: ", names, ")");
+}
+
 // ---- Introspection -----------------------------------------------------------------------
 
 // One walk serves named_parameters, named_buffers and state_dict so the order is the same

@@ -73,6 +73,12 @@ class Module : public std::enable_shared_from_this<Module> {
     return m;
   }
 
+  // Puts m in the place of the registered child `name` (same name, same position) and returns the
+  // child it replaced; throws naming the valid children when there is none by that name. Only
+  // code that reaches the child through this module's child list (Sequential, submodule(), the
+  // hooks) sees the new one: a model that also keeps the old child in a member still calls that.
+  std::shared_ptr<Module> replace_module(const std::string& name, std::shared_ptr<Module> m);
+
   // ---- Introspection. Paths are dotted ("features.3.weight"); order as in the header comment.
   NamedTensors named_parameters(bool recurse = true) const;
   NamedTensors named_buffers(bool recurse = true) const;  // persistent and not

@@ -12,6 +12,7 @@
 #include "nn/models.h"
 #include "nn/module.h"
 #include "nn/pooling.h"
+#include "nn/quant.h"
 #include "nn/serialization.h"
 #include "nn/zoo.h"
 #include "nn/channel_slice.h"

@@ -119,6 +119,10 @@ Tensor abs(const Tensor& x) {
 Tensor sign(const Tensor& x) {
   return unary_all(x, "sign", cuda::Unary::Sign, [](auto v) { return (v > 0) - (v < 0); });
 }
+Tensor round(const Tensor& x) {
+  // std::nearbyint rounds in the default floating-point mode, to nearest with ties to even.
+  return unary_float(x, "round", cuda::Unary::Round, [](auto v) { return std::nearbyint(v); });
+}
 Tensor exp(const Tensor& x) {
   RETORT_FAST(Exp, x);
   return unary_float(x, "exp", cuda::Unary::Exp, [](auto v) { return std::exp(v); });

@@ -19,6 +19,8 @@ Tensor clamp(const Tensor& x, double lo, double hi);   // use ±infinity for one
 Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
+// Nearest integer, ties to even (torch.round): 0.5 → 0, 1.5 → 2, −2.5 → −2. Floating dtypes.
+Tensor round(const Tensor& x);
 
 // Backward helpers for the activations (g = upstream gradient).
 Tensor relu_backward(const Tensor& g, const Tensor& y);     // g · [y > 0]

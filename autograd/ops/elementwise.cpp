@@ -132,6 +132,8 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
 
 Tensor detach(const Tensor& x) { return as_strided(x, x.sizes(), x.strides(), x.offset()); }
 
+Tensor round(const Tensor& x) { return ops::round(x); }
+
 Tensor eq(const Tensor& a, const Tensor& b) { return ops::eq(a, b); }
 Tensor ne(const Tensor& a, const Tensor& b) { return ops::ne(a, b); }
 Tensor lt(const Tensor& a, const Tensor& b) { return ops::lt(a, b); }

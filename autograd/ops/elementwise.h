@@ -48,6 +48,10 @@ Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
 
+// Nearest integer, ties to even; no gradient (it is 0 almost everywhere). The straight-through
+// estimator that quantisation-aware training needs is round_ste (autograd/ops/quant.h).
+Tensor round(const Tensor& x);
+
 // Same data, cut from the graph.
 Tensor detach(const Tensor& x);
 

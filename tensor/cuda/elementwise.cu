@@ -16,7 +16,7 @@ namespace {
 
 const char* name_of(Unary op) {
   static const char* const names[] = {"neg", "abs",  "sign", "exp",  "log",     "sqrt",
-                                      "pow", "pow",  "clamp", "relu", "sigmoid", "tanh"};
+                                      "pow", "pow",  "clamp", "relu", "sigmoid", "tanh", "round"};
   return names[static_cast<int>(op)];
 }
 
@@ -31,7 +31,7 @@ const char* name_of(Binary op) {
 // The cpu's unary_float ops (Square is pow(x, 2), floating-only there too).
 bool floating_only(Unary op) {
   return op == Unary::Exp || op == Unary::Log || op == Unary::Sqrt || op == Unary::Square ||
-         op == Unary::Pow || op == Unary::Sigmoid || op == Unary::Tanh;
+         op == Unary::Pow || op == Unary::Sigmoid || op == Unary::Tanh || op == Unary::Round;
 }
 
 template <class T>
@@ -57,6 +57,7 @@ __device__ T unary_value(Unary op, T v, double p0, double p1) {
       case Unary::Pow: return static_cast<T>(::pow(static_cast<double>(v), p0));
       case Unary::Sigmoid: return T(1) / (T(1) + dexp(-v));
       case Unary::Tanh: return dtanh(v);
+      case Unary::Round: return static_cast<T>(::rint(static_cast<double>(v)));  // half to even
       default: break;
     }
   }

@@ -26,7 +26,7 @@ struct BatchNormGrads;
 namespace retort::cuda {
 
 // ---- elementwise (elementwise.cu): strided inputs broadcast to the output shape --------------
-enum class Unary { Neg, Abs, Sign, Exp, Log, Sqrt, Square, Pow, Clamp, Relu, Sigmoid, Tanh };
+enum class Unary { Neg, Abs, Sign, Exp, Log, Sqrt, Square, Pow, Clamp, Relu, Sigmoid, Tanh, Round };
 enum class Binary {
   Add, Sub, Mul, Div, Max, Min,        // arithmetic (Max/Min: first operand wins ties, like the cpu)
   Eq, Ne, Lt, Le, Gt, Ge,              // masks: 1 or 0 in the operands' dtype
