@@ -5,15 +5,10 @@
 # reported before any data is read (--data points nowhere); empty, short or corrupt data files
 # (synthetic, sparse, read through --train-limit) fail with exit 1 and the file named. Each case
 # takes milliseconds.
-# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_ASSISTANT
+# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_ASSISTANT KD_CROSSMODAL
+#                       KD_LIFELONG KD_NAS
 set -uo pipefail
-work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 assistant=$7
-# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_CROSSMODAL KD_LIFELONG
-set -uo pipefail
-work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 crossmodal=$7 lifelong=$8
-# usage: check_flags.sh WORK_DIR CIFAR10_KD KD_ZOO KD_STUDIES TRAIN_STUDENT ZOO_INFO KD_NAS
-set -uo pipefail
-work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 nas=$7
+work=$1 kd=$2 zoo=$3 studies=$4 student=$5 zooinfo=$6 assistant=$7 crossmodal=$8 lifelong=$9 nas=${10}
 rm -rf "$work"
 mkdir -p "$work"
 failures=0
@@ -41,9 +36,7 @@ touch "$work/afile"
 mkdir -p "$work/adir"
 
 # --help: exit 0, usage on stdout, nothing on stderr.
-for prog in "$kd" "$zoo" "$studies" "$student" "$assistant"; do
-for prog in "$kd" "$zoo" "$studies" "$student" "$crossmodal" "$lifelong"; do
-for prog in "$kd" "$zoo" "$studies" "$student" "$nas"; do
+for prog in "$kd" "$zoo" "$studies" "$student" "$assistant" "$crossmodal" "$lifelong" "$nas"; do
   for h in --help -h; do
     n=$((n + 1))
     timeout 20 "$prog" $h > "$work/out" 2> "$work/err" < /dev/null
