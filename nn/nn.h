@@ -4,6 +4,7 @@
 #include "nn/basic.h"
 #include "nn/batchnorm.h"
 #include "nn/functional.h"
+#include "nn/generator_layers.h"
 #include "nn/hooks.h"
 #include "nn/init.h"
 #include "nn/linear.h"
