@@ -12,6 +12,8 @@
 #include "kd/vid.h"
 #include "kd/attribution.h"
 #include "kd/cost.h"
+#include "kd/dafl_generator.h"
+#include "kd/data_free.h"
 #include "kd/distiller.h"
 #include "kd/dml.h"
 #include "kd/fitnets.h"
