@@ -143,6 +143,7 @@ TEST_CASE("DaflGenerator: the reference's layers, names and parameter count", "[
   REQUIRE(std::find(keys.begin(), keys.end(), "conv_blocks1.1.running_var") != keys.end());
   REQUIRE(std::find(keys.begin(), keys.end(), "conv_blocks2.5.running_mean") != keys.end());
   REQUIRE(std::find(keys.begin(), keys.end(), "conv_blocks2.5.weight") == keys.end());  // affine = false
+  REQUIRE(kd::DaflGenerator(10, 8, 1, 4).num_parameters() == 10 * 16 + 1 * 16 + 8 + 4 * 4 * 9 + 4 + 8 + 4 * 2 * 9 + 2 + 4 + 2 * 9 + 1);
   kd::DaflGenerator small(8, 8, 3);
   Tensor img = small(randn({4, 8}));
   REQUIRE(img.sizes() == Shape{4, 3, 8, 8});
@@ -150,6 +151,7 @@ TEST_CASE("DaflGenerator: the reference's layers, names and parameter count", "[
   REQUIRE(std::abs(mean(img).item<double>()) < 1e-5);
   REQUIRE_THROWS_WITH(small(randn({4, 7})), Contains("z must be [B, 8]"));
   REQUIRE_THROWS_WITH(kd::DaflGenerator(8, 30), Contains("multiple of 4"));
+  REQUIRE_THROWS_WITH(kd::DaflGenerator(8, 8, 3, 5), Contains("even"));
 }
 
 TEST_CASE("deep_inversion reaches the targets without changing the teacher", "[kd][data_free]") {
