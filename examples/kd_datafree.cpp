@@ -7,7 +7,7 @@
 // (2) the data-free phase: only the test split is read (evaluation), and TrainSplit refuses to open
 // the training split while it runs — with a saved teacher and --baseline none the training files
 // need not exist at all (the smoke test runs it on a folder holding test_batch.bin alone);
-// (3) --baseline kd: the data-driven KD student on the training split.
+// (3) --baseline kd: the data-driven KD student on the training split (teacher logits cached).
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -151,10 +151,13 @@ int main(int argc, char** argv) {
         Objective obj = cross_entropy_objective();
         obj.terms[0].weight = 0.1;
         obj.terms.push_back(seed_kl_term(o.T, 0.9));
+        Progress timer("teacher cache", 1, d.train_labels.numel());
+        const TeacherCache cache = cache_teacher(*teacher, d.train_norm);  // exact: no augmentation
+        std::printf("teacher logits cached for the data-driven KD student (%s)\n", clock_str(timer.seconds()).c_str());
         auto s = new_student(a);
         RunResult r = train_run(*s, obj, *loader, d,
                                 {.name = "data-kd", .epochs = a.baseline_epochs, .lr = o.lr, .teacher = teacher.get(),
-                                 .restart_epochs = true}, rows);
+                                 .cache = &cache, .restart_epochs = true}, rows);
         table.add({"student data-driven KD", std::to_string(d.train_labels.numel()) + " train images",
                    fmt(r.last, 2), fmt(r.best, 2), clock_str(r.seconds), fmt(r.images_per_second, 0)});
         names.push_back("data-kd");

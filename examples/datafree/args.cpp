@@ -36,7 +36,7 @@ namespace {
       "dafl: --dafl-iters (400) steps of batch --batch, generator of --gen-width (64; the reference's 128)\n"
       "and --latent (1000) trained by Adam --lr-g (0.02) on --dafl-oh (1)·L_oh + --dafl-a (0.1)·L_a +\n"
       "--dafl-ie (5)·L_ie; evaluated --epochs times.\n"
-      "--smoke: a tiny schedule for the tests (1000 train / 500 test images, teacher 1 epoch, a few\n"
+      "--smoke: a tiny schedule for the tests (500 train / 200 test images, teacher 1 epoch, a few\n"
       "inversion and DAFL steps); it replaces the schedule flags.\n"
       "Outputs in --out: datafree.csv (or --csv), metrics.csv, images_<method>.png (one row per class),\n"
       "plots with gnuplot.\n");
@@ -83,17 +83,19 @@ Args parse_args(int argc, char** argv) {
           "--method '" + a.method + "': inversion, dafl or all");
   f.check(a.baseline == "kd" || a.baseline == "none", "--baseline '" + a.baseline + "': kd or none");
   f.check(o.gen_width % 2 == 0, "--gen-width must be even");
+  f.check(o.batch <= (a.train_limit > 0 ? a.train_limit : 50000),
+          "--batch " + std::to_string(o.batch) + " is larger than the train split");
   f.check(a.threads <= kMaxThreads, "--threads: at most " + std::to_string(kMaxThreads));
   if (a.smoke) {
-    a.train_limit = 1000;
-    a.test_limit = 500;
+    a.train_limit = 500;
+    a.test_limit = 200;
     a.teacher_epochs = 1;
-    o.epochs = 2;
+    o.epochs = 1;
     o.batch = 32;
-    o.di_images = 40;
+    o.di_images = 20;
     o.di_batch = 20;
-    o.di.iterations = 8;
-    o.dafl_iters = 8;
+    o.di.iterations = 5;
+    o.dafl_iters = 5;
     o.latent = 64;
     o.gen_width = 16;
   }
