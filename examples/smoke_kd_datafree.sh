@@ -64,6 +64,7 @@ bad "--method 'nope': inversion, dafl or all" --method nope
 bad "--baseline 'x': kd or none" --baseline x
 bad "--di-iters: '0' is not a positive integer" --di-iters 0
 bad "--gen-width must be even" --gen-width 7
+bad "--dafl-iters 3 is fewer than --epochs 4" --method dafl --dafl-iters 3 --epochs 4
 bad "--batch: 'abc' is not a positive integer" --batch abc
 bad "unknown|resnet9" --teacher resnet9
 "$prog" --help | grep -q "^usage: kd_datafree"

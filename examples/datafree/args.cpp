@@ -99,6 +99,9 @@ Args parse_args(int argc, char** argv) {
     o.latent = 64;
     o.gen_width = 16;
   }
+  f.check(!a.runs("dafl") || o.dafl_iters >= o.epochs,
+          "--dafl-iters " + std::to_string(o.dafl_iters) + " is fewer than --epochs " + std::to_string(o.epochs) +
+              " (DAFL is evaluated once per epoch)");
   if (a.baseline_epochs < 0) a.baseline_epochs = o.epochs;
   try {
     a.teacher = nn::canonical_model_name(a.teacher);

@@ -2,12 +2,13 @@
 // ordinary train_run (a CifarData whose train split is the pool), so the student's loop, progress
 // line, evaluation and CSV rows are those of every other example; DAFL trains its generator and
 // the student in one loop, as its reference does, so it has its own.
-#include "common/progress.h"
 #include "datafree/synth.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
+#include "common/progress.h"
 #include "data/png.h"
 #include "kd/dafl_generator.h"
 #include "kd/response.h"
