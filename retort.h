@@ -12,6 +12,7 @@
 #include "autograd/ops/nn_ops.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape.h"
+#include "autograd/ops/upsample.h"
 #include "tensor/threads.h"
 #include "nn/nn.h"
 #include "optim/adam.h"

@@ -15,6 +15,8 @@
 #include "kd/adversarial.h"
 #include "kd/attribution.h"
 #include "kd/cost.h"
+#include "kd/dafl_generator.h"
+#include "kd/data_free.h"
 #include "kd/distiller.h"
 #include "kd/assistant.h"
 #include "kd/dml.h"

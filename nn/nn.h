@@ -5,6 +5,7 @@
 #include "nn/batchnorm.h"
 #include "nn/convnet.h"
 #include "nn/functional.h"
+#include "nn/generator_layers.h"
 #include "nn/hooks.h"
 #include "nn/init.h"
 #include "nn/linear.h"

@@ -76,6 +76,12 @@ Tensor tanh(const Tensor& x) {
   return record("tanh", {x}, y, [y = autograd::saved_output(y)](const Tensor& g) { return Grads{ops::tanh_backward(g, y)}; });
 }
 
+// Composite: where() sends the gradient to x·1 or to x·slope by the same mask PyTorch's backward
+// uses (x > 0), so values and gradients are exact; no hand-written backward is needed.
+Tensor leaky_relu(const Tensor& x, double slope) {
+  return where(gt(x, scalar_tensor(0.0, x.dtype(), x.device())), x, x * slope);
+}
+
 Tensor add(const Tensor& a, const Tensor& b) {
   return record("add", {a, b}, ops::add(a, b), [sa = a.sizes(), sb = b.sizes()](const Tensor& g) {
     return Grads{reduce_to(g, sa), reduce_to(g, sb)};

@@ -17,6 +17,8 @@ Tensor clamp(const Tensor& x, double lo, double hi);  // gradient 0 outside [lo,
 Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
+// y = x where x > 0, else slope·x (PyTorch's leaky_relu; gradient 1 / slope, slope at x = 0).
+Tensor leaky_relu(const Tensor& x, double slope = 0.01);
 
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
