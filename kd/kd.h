@@ -1,9 +1,9 @@
 // Everything of kd/ (namespace retort::kd): response (logit), relation, feature (hint, AT, NST,
 // FSP, VID), cosine hidden-representation and CRD distillation losses; the Distiller and the
-// schemes built around it (adversarial distillation, deep mutual learning, self-distillation,
-// two-stage FitNets, teacher-assistant chains, cross-modal and lifelong distillation, the
-// architecture search of a distilled student) and the cost per loss. docs/kd.md lists the
-// formulas, defaults and the reference each one follows.
+// schemes built around it (adversarial and data-free distillation, deep mutual learning,
+// self-distillation, two-stage FitNets, teacher-assistant chains, cross-modal and lifelong
+// distillation, the architecture search of a distilled student) and the cost per loss.
+// docs/kd.md lists the formulas, defaults and the reference each one follows.
 #pragma once
 #include "kd/cosine.h"
 #include "kd/crd.h"
