@@ -17,6 +17,7 @@
 #include "common/distributed.h"
 #include "common/flags.h"
 #include "common/kd_experiment.h"
+#include "common/run_flags.h"
 
 using namespace retort;
 using examples::KdArgs;
@@ -81,23 +82,13 @@ KdArgs parse(int argc, char** argv) {
   f.check(!a.scale_batch || a.distributed, "--scale-batch needs --distributed");
   f.check(a.checkpoint.every_batches >= 0, "--checkpoint-every must be >= 0");
   f.check(!a.checkpoint.resume || !a.checkpoint.dir.empty(), "--resume needs --checkpoint-dir");
-  f.check(a.threads <= examples::kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
-                                                  std::to_string(examples::kMaxThreads));
-  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : examples::kCifar10TrainSize;
-  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
-                                     std::to_string(train_size) + " images)");
   f.check(a.teacher_epochs > 0 || !a.load_teacher.empty(),
           "--teacher-epochs 0 trains no teacher: give --load-teacher F, or at least 1 epoch");
   f.check(!(a.cache_teacher_logits && a.augment),
           "--cache-teacher-logits is exact only without --augment; use one or the other");
-  try {
-    examples::parse_device(a.device);
-  } catch (const std::exception& e) {
-    usage(e.what());
-  }
-  f.input_file("--load-teacher", a.load_teacher);
-  f.output_dir("--out", a.out);
-  f.output_file("--csv", a.csv.empty() ? a.out + "/metrics.csv" : a.csv);
+  examples::check_run_flags(f, {.batch = a.batch, .threads = a.threads, .train_limit = a.train_limit,
+                                .device = a.device, .load_teacher = a.load_teacher, .out = a.out,
+                                .csv = a.csv.empty() ? a.out + "/metrics.csv" : a.csv, .batch_pairs = false});
   f.output_file("--save-teacher", a.save_teacher);
   return a;
 }

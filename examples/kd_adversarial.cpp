@@ -20,6 +20,7 @@
 #include "common/kd_experiment.h"
 #include "common/progress.h"
 #include "common/report.h"
+#include "common/run_flags.h"
 #include "kd/adversarial.h"
 #include "nn/models.h"
 #include "nn/serialization.h"
@@ -97,20 +98,9 @@ Args parse(int argc, char** argv) {
     a.batch = 64;
   }
   if (a.d_T == 0) a.d_T = a.T;
-  f.check(a.threads <= kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
-                                        std::to_string(kMaxThreads));
-  f.check(a.batch >= 2, "--batch " + std::to_string(a.batch) + " is too small (at least 2)");
-  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : kCifar10TrainSize;
-  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
-                                     std::to_string(train_size) + " images)");
   f.check(a.ce_weight + a.kd_weight > 0, "--ce-weight and --kd-weight are both 0: the student has no target");
-  try {
-    parse_device(a.device);
-  } catch (const std::exception& e) {
-    usage(e.what());
-  }
-  f.output_dir("--out", a.out);
-  f.output_file("--csv", a.csv);
+  check_run_flags(f, {.batch = a.batch, .threads = a.threads, .train_limit = a.train_limit, .device = a.device,
+                      .out = a.out, .csv = a.csv});
   if (std::filesystem::exists(a.teacher_ckpt))
     f.input_file("--teacher-ckpt", a.teacher_ckpt);
   else

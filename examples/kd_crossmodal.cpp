@@ -25,6 +25,7 @@
 #include "common/kd_experiment.h"
 #include "common/progress.h"
 #include "common/report.h"
+#include "common/run_flags.h"
 #include "data/cifar10.h"
 #include "data/modality.h"
 #include "data/transforms.h"
@@ -88,19 +89,8 @@ Args parse(int argc, char** argv) {
   f.parse(argc, argv);
   f.check(a.modality == "all" || a.modality == "gray" || a.modality == "edge" || a.modality == "gray+edge",
           "--modality '" + a.modality + "': gray, edge, gray+edge or all");
-  f.check(a.batch >= 2, "--batch " + std::to_string(a.batch) + " is too small (at least 2)");
-  f.check(a.threads <= kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
-                                        std::to_string(kMaxThreads));
-  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : kCifar10TrainSize;
-  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
-                                     std::to_string(train_size) + " images)");
-  try {
-    parse_device(a.device);
-  } catch (const std::exception& e) {
-    usage(e.what());
-  }
-  f.output_dir("--out", a.out);
-  f.output_file("--csv", a.csv);
+  check_run_flags(f, {.batch = a.batch, .threads = a.threads, .train_limit = a.train_limit, .device = a.device,
+                      .out = a.out, .csv = a.csv});
   if (!std::filesystem::exists(a.teacher_ckpt)) f.output_file("--teacher-ckpt", a.teacher_ckpt);
   return a;
 }

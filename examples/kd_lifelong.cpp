@@ -28,6 +28,7 @@
 #include "common/kd_experiment.h"
 #include "common/progress.h"
 #include "common/report.h"
+#include "common/run_flags.h"
 #include "data/class_subset.h"
 #include "kd/lwf.h"
 #include "lifelong/report.h"
@@ -90,19 +91,8 @@ Args parse(int argc, char** argv) {
     f.check(m == "all" || m == "lwf" || m == "finetune" || m == "joint",
             "--methods: unknown method '" + m + "' (lwf, finetune, joint or all)");
   }
-  f.check(a.batch >= 2, "--batch " + std::to_string(a.batch) + " is too small (at least 2)");
-  f.check(a.threads <= kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
-                                        std::to_string(kMaxThreads));
-  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : kCifar10TrainSize;
-  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
-                                     std::to_string(train_size) + " images)");
-  try {
-    parse_device(a.device);
-  } catch (const std::exception& e) {
-    usage(e.what());
-  }
-  f.output_dir("--out", a.out);
-  f.output_file("--csv", a.csv);
+  check_run_flags(f, {.batch = a.batch, .threads = a.threads, .train_limit = a.train_limit, .device = a.device,
+                      .out = a.out, .csv = a.csv});
   return a;
 }
 

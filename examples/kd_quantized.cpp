@@ -28,6 +28,7 @@
 #include "common/flags.h"
 #include "common/kd_experiment.h"
 #include "common/report.h"
+#include "common/run_flags.h"
 #include "nn/int8.h"
 #include "nn/models.h"
 #include "nn/quant.h"
@@ -107,18 +108,8 @@ Args parse(int argc, char** argv) {
   }
   f.check(a.quantizer == "lsq" || a.quantizer == "minmax",
           "--quantizer: '" + a.quantizer + "' is not lsq or minmax");
-  f.check(a.threads <= kMaxThreads, "--threads " + std::to_string(a.threads) + " is more than " +
-                                        std::to_string(kMaxThreads));
-  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : kCifar10TrainSize;
-  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
-                                     std::to_string(train_size) + " images)");
-  try {
-    parse_device(a.device);
-  } catch (const std::exception& e) {
-    usage(e.what());
-  }
-  f.output_dir("--out", a.out);
-  f.output_file("--csv", a.csv.empty() ? a.out + "/metrics.csv" : a.csv);
+  check_run_flags(f, {.batch = a.batch, .threads = a.threads, .train_limit = a.train_limit, .device = a.device,
+                      .out = a.out, .csv = a.csv.empty() ? a.out + "/metrics.csv" : a.csv, .batch_pairs = false});
   if (!std::filesystem::exists(a.teacher_ckpt)) f.output_file("--teacher-ckpt", a.teacher_ckpt);
   return a;
 }

@@ -23,6 +23,7 @@
 #include "autograd/anomaly.h"
 #include "common/flags.h"
 #include "common/progress.h"
+#include "common/run_flags.h"
 #include "studies/study.h"
 
 using namespace retort::examples;
@@ -87,19 +88,8 @@ Args parse(int argc, char** argv) {
   bool known = a.study == "all";
   for (const auto& s : study_list()) known = known || a.study == s.first;
   f.check(known, "unknown study " + a.study);
-  f.check(a.batch >= 2, "--batch " + std::to_string(a.batch) + " is too small (at least 2)");
-  f.check(a.threads <= kMaxThreads,
-          "--threads " + std::to_string(a.threads) + " is more than " + std::to_string(kMaxThreads));
-  const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : retort::examples::kCifar10TrainSize;
-  f.check(a.batch <= train_size, "--batch " + std::to_string(a.batch) + " is larger than the train split (" +
-                                     std::to_string(train_size) + " images)");
-  try {
-    parse_device(a.device);
-  } catch (const std::exception& e) {
-    usage(e.what());
-  }
-  f.output_dir("--out", a.out);
-  f.output_file("--csv", a.csv);
+  check_run_flags(f, {.batch = a.batch, .threads = a.threads, .train_limit = a.train_limit, .device = a.device,
+                      .out = a.out, .csv = a.csv});
   return a;
 }
 

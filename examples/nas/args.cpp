@@ -11,6 +11,7 @@
 
 #include "common/flags.h"
 #include "common/kd_experiment.h"
+#include "common/run_flags.h"
 
 namespace retort::examples::nas {
 
@@ -108,9 +109,6 @@ Args parse_args(int argc, char** argv) {
   f.check(a.eta >= 2, "--eta " + std::to_string(a.eta) + " keeps every candidate (need >= 2)");
   f.check(a.candidates >= 2, "--candidates " + std::to_string(a.candidates) + ": a search needs at least 2");
   f.check(a.kd_weight + a.ce_weight > 0, "--kd-weight and --ce-weight are both 0: nothing to train on");
-  f.check(a.batch >= 2, "--batch " + std::to_string(a.batch) + " is too small (at least 2)");
-  f.check(a.threads <= kMaxThreads,
-          "--threads " + std::to_string(a.threads) + " is more than " + std::to_string(kMaxThreads));
   const std::int64_t train_size = a.train_limit > 0 ? a.train_limit : kCifar10TrainSize;
   f.check(a.val < train_size, "--val " + std::to_string(a.val) + " leaves no training images (the train split has " +
                                   std::to_string(train_size) + ")");
@@ -119,18 +117,13 @@ Args parse_args(int argc, char** argv) {
                                              std::to_string(train_size - a.val) + " images)");
   f.check(a.teacher_ckpt.empty() || (a.load_teacher.empty() && a.save_teacher.empty()),
           "--teacher-ckpt replaces --load-teacher/--save-teacher; give one or the other");
-  try {
-    parse_device(a.device);
-  } catch (const std::exception& e) {
-    usage(e.what());
-  }
   if (!a.teacher_ckpt.empty()) {
     if (std::filesystem::exists(a.teacher_ckpt)) a.load_teacher = a.teacher_ckpt;
     else a.save_teacher = a.teacher_ckpt;
   }
-  f.input_file("--load-teacher", a.load_teacher);
-  f.output_dir("--out", a.out);
-  f.output_file("--csv", a.csv.empty() ? a.out + "/nas.csv" : a.csv);
+  // The search's own split (train minus --val) was checked above; the whole split is checked again here.
+  check_run_flags(f, {.batch = a.batch, .threads = a.threads, .train_limit = a.train_limit, .device = a.device,
+                      .load_teacher = a.load_teacher, .out = a.out, .csv = a.csv.empty() ? a.out + "/nas.csv" : a.csv});
   f.output_file("--save-teacher", a.save_teacher);
   return a;
 }
