@@ -14,18 +14,6 @@ namespace retort::nn {
 
 namespace {
 
-// Puts src's data behind dst's impl (dst keeps its identity, requires_grad and hooks).
-void adopt(const Tensor& dst, const Tensor& src) {
-  TensorImpl& d = *dst.impl();
-  const TensorImpl& s = *src.impl();
-  d.storage = s.storage;
-  d.sizes = s.sizes;
-  d.strides = s.strides;
-  d.offset = s.offset;
-  d.dtype = s.dtype;
-  d.grad = nullptr;
-}
-
 // cat(old, rows) with rows [k, ...] ~ U(−bound, bound) in old's dtype and device.
 Tensor grown(const Tensor& old, std::int64_t k, double bound, Generator* gen) {
   Shape s = old.sizes();
@@ -42,8 +30,13 @@ void grow_linear(Linear& fc, std::int64_t k, Generator* gen) {
   NoGradGuard ng;
   // Linear's default init: kaiming_uniform_(a = √5) is U(−1/√IN, 1/√IN), the bias likewise.
   const double bound = 1.0 / std::sqrt(static_cast<double>(fc.in_features));
-  adopt(fc.weight, grown(fc.weight, k, bound, gen));
-  if (fc.bias.defined()) adopt(fc.bias, grown(fc.bias, k, bound, gen));
+  // A gradient of the old shape would not fit the grown tensor: dropped.
+  adopt_data(fc.weight, grown(fc.weight, k, bound, gen));
+  fc.weight.impl()->grad = nullptr;
+  if (fc.bias.defined()) {
+    adopt_data(fc.bias, grown(fc.bias, k, bound, gen));
+    fc.bias.impl()->grad = nullptr;
+  }
   fc.out_features += k;
 }
 

@@ -145,4 +145,9 @@ class Module : public std::enable_shared_from_this<Module> {
 
 inline std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.repr(); }
 
+// Points dst's TensorImpl at src's data and layout (storage, sizes, strides, offset, dtype),
+// keeping everything else in the impl (requires_grad, name, gradient, hooks): the in-place
+// replacement behind the identity guarantee above, for to(), load_state_dict() and grow_linear.
+void adopt_data(const Tensor& dst, const Tensor& src);
+
 }  // namespace retort::nn

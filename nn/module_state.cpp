@@ -9,12 +9,7 @@
 
 namespace retort::nn {
 
-namespace {
-
-// Points dst's TensorImpl at src's data and layout. Everything else in the impl (requires_grad,
-// name, and, for parameters, the identity itself) is kept, which is the point: holders of dst
-// see the moved/converted data.
-void adopt(const Tensor& dst, const Tensor& src) {
+void adopt_data(const Tensor& dst, const Tensor& src) {
   TensorImpl& d = *dst.impl();
   const TensorImpl& s = *src.impl();
   d.storage = s.storage;
@@ -23,6 +18,8 @@ void adopt(const Tensor& dst, const Tensor& src) {
   d.offset = s.offset;
   d.dtype = s.dtype;
 }
+
+namespace {
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -51,7 +48,7 @@ void Module::zero_grad(bool set_to_none) {
 
 void Module::to(Device device) {
   auto move = [&](const Tensor& t) {
-    if (t.device() != device) adopt(t, t.to(device));
+    if (t.device() != device) adopt_data(t, t.to(device));
     Tensor g = t.grad();
     if (g.defined() && g.device() != device) t.impl()->grad = g.to(device).impl();
   };
@@ -64,7 +61,7 @@ void Module::to(DType dtype) {
                dtype_name(dtype));
   auto convert = [&](const Tensor& t) {
     if (!is_floating(t.dtype())) return;  // int64 buffers keep their type, as in PyTorch
-    if (t.dtype() != dtype) adopt(t, t.to(dtype));
+    if (t.dtype() != dtype) adopt_data(t, t.to(dtype));
     Tensor g = t.grad();
     if (g.defined() && g.dtype() != dtype) t.impl()->grad = g.to(dtype).impl();
   };
