@@ -106,13 +106,15 @@ TEST_CASE("Winograd backward-weights refuses the layers it does not cover", "[co
   CHECK_FALSE(onednn::winograd_weights_supported({2, 32, 8, 8}, {32, 16, 3, 3}, q));
 }
 
-TEST_CASE("conv2d backward routes a Winograd layer through the path", "[conv][winograd]") {
-  if (!available()) return;
-  // 32 -> 32 channels at 16x16: oneDNN picks Winograd for the other two directions, so x and gy
-  // reach the path in nChw16c without a reorder.
-  Tensor x = random_tensor({4, 32, 16, 16}, kFloat32, 21);
-  Tensor w = random_tensor({32, 32, 3, 3}, kFloat32, 22, 0.1);
-  Tensor gy = random_tensor({4, 32, 16, 16}, kFloat32, 23);
+// Forward and all three gradients of a 3x3 layer that the dispatch sends to Winograd, against the
+// float64 reference.
+void check_routed(const Shape& x_sizes, std::int64_t O, std::uint64_t seed) {
+  Tensor x = random_tensor(x_sizes, kFloat32, seed);
+  Tensor w = random_tensor({O, x_sizes[1], 3, 3}, kFloat32, seed + 1, 0.1);
+  Tensor gy = random_tensor({x_sizes[0], O, x_sizes[2], x_sizes[3]}, kFloat32, seed + 2);
+  Tensor y = ops::conv2d_forward(x, w, Tensor(), pad1());
+  REQUIRE_ALLCLOSE(y, cpu::conv2d_forward(x.to(kFloat64), w.to(kFloat64), Tensor(), pad1()), 2e-5,
+                   2e-5);
   auto g = ops::conv2d_backward(gy, x, w, {true, true, true}, pad1());
   Tensor ref_w = cpu::conv2d_backward_weight(gy.to(kFloat64), x.to(kFloat64), w.sizes(), pad1());
   const double scale = testing::max_abs_diff(ref_w, zeros(w.sizes(), kFloat64));
@@ -121,6 +123,16 @@ TEST_CASE("conv2d backward routes a Winograd layer through the path", "[conv][wi
   REQUIRE_ALLCLOSE(g.input,
                    cpu::conv2d_backward_data(gy.to(kFloat64), w.to(kFloat64), x.sizes(), pad1()),
                    2e-5, 2e-5);
+}
+
+TEST_CASE("conv2d routes a Winograd layer through the path", "[conv][winograd]") {
+  if (!available()) return;
+  // oneDNN picks Winograd for forward and backward-data, so x and gy reach the backward-weights
+  // path in nChw16c without a reorder.
+  SECTION("32 -> 32 channels at 16x16") { check_routed({4, 32, 16, 16}, 32, 21); }
+  SECTION("64 -> 64 channels at 4x4: one tile per image, as in vgg's last stages") {
+    check_routed({4, 64, 4, 4}, 64, 31);
+  }
 }
 
 #else
