@@ -9,6 +9,7 @@
 #include "autograd/ops/nn_ops.h"
 #include "autograd/ops/shape.h"
 #include "autograd/grad_mode.h"
+#include "nn/batchnorm.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
 
@@ -73,6 +74,11 @@ bool fusable(const Module& conv, const Module& next) {
          unhooked(next);
 }
 
+bool bn_fusable(const Module& bn, const Module& next) {
+  return typeid(bn) == typeid(BatchNorm2d) && typeid(next) == typeid(ReLU) && unhooked(bn) &&
+         unhooked(next);
+}
+
 }  // namespace
 
 Tensor Sequential::forward(const Tensor& x) {
@@ -88,6 +94,9 @@ Tensor Sequential::forward(const Tensor& x) {
     } else if (i + 1 < children.size() && fusable(m, child(i + 1)) &&
                !(i + 2 < children.size() && swappable(child(i + 1), child(i + 2)))) {
       y = static_cast<Conv2d&>(m).forward_relu(y);
+      ++i;
+    } else if (i + 1 < children.size() && bn_fusable(m, child(i + 1))) {
+      y = static_cast<BatchNorm2d&>(m).forward_relu(y);
       ++i;
     } else {
       y = m(y);

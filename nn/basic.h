@@ -50,11 +50,12 @@ class Identity : public Module {
 // Sequential: children named "0", "1", ... called in order, y = m_{k−1}(…m_1(m_0(x))).
 // Each child is called through operator(), so every one of them can be tapped
 // ("features.3").
-// Children run in order, with two exact rewrites of unhooked, untapped children (nothing can
+// Children run in order, with three exact rewrites of unhooked, untapped children (nothing can
 // observe the intermediate they change): while a graph is recorded, a ReLU directly followed by
 // a MaxPool2d runs as max_pool2d then relu (the same values and gradients; relu's backward on the
 // pooled activation only); otherwise a Conv2d directly followed by a ReLU runs as one fused
-// conv2d_relu node (the same values and gradients, one pass over the activation less).
+// conv2d_relu node, and a BatchNorm2d directly followed by a ReLU as one batch_norm_relu node
+// (the same values and gradients, one pass over the activation less).
 class Sequential : public Module {
  public:
   Sequential() = default;

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "autograd/ops/elementwise.h"
 #include "autograd/ops/nn_ops.h"
 #include "autograd/ops/shape.h"
 
@@ -31,7 +32,7 @@ void BatchNormBase::reset_running_stats() {
   num_batches_tracked.fill_(0.0);
 }
 
-Tensor BatchNormBase::normalize(const Tensor& x) {
+Tensor BatchNormBase::normalize(const Tensor& x, bool relu) {
   RETORT_CHECK(x.size(1) == num_features, type_name(), ": input ", shape_str(x.sizes()), " has ",
                x.size(1), " channels, expected num_features=", num_features);
   double factor = momentum.value_or(0.0);
@@ -46,6 +47,8 @@ Tensor BatchNormBase::normalize(const Tensor& x) {
   }
   // Batch statistics whenever training, and always when no running stats exist.
   bool use_batch_stats = is_training() || !track_running_stats;
+  if (relu)
+    return batch_norm_relu(x, weight, bias, running_mean, running_var, use_batch_stats, factor, eps);
   return batch_norm(x, weight, bias, running_mean, running_var, use_batch_stats, factor, eps);
 }
 
@@ -73,6 +76,18 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   RETORT_CHECK(x.dim() == 4, "BatchNorm2d: expected input [N, C, H, W], got ",
                shape_str(x.sizes()));
   return normalize(x);
+}
+
+Tensor BatchNorm2d::forward_relu(const Tensor& x) {
+  RETORT_CHECK(x.dim() == 4, "BatchNorm2d: expected input [N, C, H, W], got ",
+               shape_str(x.sizes()));
+  return normalize(x, true);
+}
+
+Tensor bn_relu(BatchNorm2d& bn, const Tensor& x, Module* relu) {
+  if (!bn.has_forward_hooks() && !(relu && relu->has_forward_hooks())) return bn.forward_relu(x);
+  Tensor y = bn(x);
+  return relu ? (*relu)(y) : retort::relu(y);
 }
 
 }  // namespace retort::nn

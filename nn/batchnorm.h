@@ -33,8 +33,9 @@ class BatchNormBase : public Module {
   Tensor running_mean, running_var, num_batches_tracked;  // [C], [C], [] int64 (tracking)
 
  protected:
-  // Normalises x, [N, C] or [N, C, H, W], with the running-stat bookkeeping described above.
-  Tensor normalize(const Tensor& x);
+  // Normalises x, [N, C] or [N, C, H, W], with the running-stat bookkeeping described above; with
+  // relu, relu of that as one fused node (autograd's batch_norm_relu).
+  Tensor normalize(const Tensor& x, bool relu = false);
 };
 
 class BatchNorm1d : public BatchNormBase {
@@ -56,7 +57,15 @@ class BatchNorm2d : public BatchNormBase {
       : BatchNormBase(num_features, eps, momentum, affine, track_running_stats) {}
   // x [N, C, H, W] → same shape.
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)) as one fused node, without running this module's hooks (Sequential uses it
+  // for an unhooked BatchNorm2d → ReLU pair; bn_relu below for models' own forwards).
+  Tensor forward_relu(const Tensor& x);
   std::string type_name() const override { return "BatchNorm2d"; }
 };
+
+// relu(bn(x)) where `relu` is the ReLU module applied to bn's output (null for a functional relu):
+// one fused node when neither module is hooked, so no tap can observe the intermediate; else the
+// two modules called as usual, their hooks included.
+Tensor bn_relu(BatchNorm2d& bn, const Tensor& x, Module* relu = nullptr);
 
 }  // namespace retort::nn

@@ -41,7 +41,7 @@ class BasicBlock : public Module {
 
   // x [N, in, H, W] → [N, out, H/stride, W/stride].
   Tensor forward(const Tensor& x) override {
-    Tensor out = (*bn2)((*conv2)((*relu)((*bn1)((*conv1)(x)))));
+    Tensor out = (*bn2)((*conv2)(bn_relu(*bn1, (*conv1)(x), relu.get())));
     Tensor residual = downsample ? (*downsample)(x) : x;
     // RepDistiller's final ReLU is F.relu (no module); the tappable point is the sum before it.
     return retort::relu((*preact)(out + residual));
@@ -78,7 +78,7 @@ class CifarResNet : public ZooNet {
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor h = (*relu)((*bn1)((*conv1)(x)));
+    Tensor h = bn_relu(*bn1, (*conv1)(x), relu.get());
     h = (*layer3)((*layer2)((*layer1)(h)));
     return (*fc)((*flatten)((*avgpool)(h)));
   }

@@ -50,8 +50,8 @@ class Bottleneck : public Module {
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor out = channel_shuffle(relu((*bn1_)((*conv1_)(x))), g1_);
-    out = relu((*bn2_)((*conv2_)(out)));
+    Tensor out = channel_shuffle(bn_relu(*bn1_, (*conv1_)(x)), g1_);
+    out = bn_relu(*bn2_, (*conv2_)(out));
     out = (*bn3_)((*conv3_)(out));
     Tensor res = (*shortcut_)(x);
     Tensor pre = stride_ == 2 ? cat({out, res}, 1) : out + res;
@@ -94,7 +94,7 @@ class ShuffleNetV1 : public ZooNet {
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor out = (*relu_)((*bn1_)((*conv1_)(x)));
+    Tensor out = bn_relu(*bn1_, (*conv1_)(x), relu_.get());
     for (auto& layer : layers_) out = (*layer)(out);
     return (*linear_)((*flatten_)(avg_pool2d(out, {4, 4})));
   }

@@ -43,7 +43,7 @@ class BasicBlock : public Module {
     // RepDistiller splits at int(C · 0.5): x1 keeps the first c channels.
     std::int64_t c = x.size(1) / 2;
     Tensor x1 = narrow(x, 1, 0, c), x2 = narrow(x, 1, c, x.size(1) - c);
-    Tensor out = relu((*bn1_)((*conv1_)(x2)));
+    Tensor out = bn_relu(*bn1_, (*conv1_)(x2));
     out = (*bn2_)((*conv2_)(out));
     Tensor pre = (*bn3_)((*conv3_)(out));
     if (preact_) (*preact_)(cat({x1, pre}, 1));
@@ -75,9 +75,9 @@ class DownBlock : public Module {
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor left = relu((*bn2_)((*conv2_)((*bn1_)((*conv1_)(x)))));
-    Tensor right = relu((*bn3_)((*conv3_)(x)));
-    right = relu((*bn5_)((*conv5_)((*bn4_)((*conv4_)(right)))));
+    Tensor left = bn_relu(*bn2_, (*conv2_)((*bn1_)((*conv1_)(x))));
+    Tensor right = bn_relu(*bn3_, (*conv3_)(x));
+    right = bn_relu(*bn5_, (*conv5_)((*bn4_)((*conv4_)(right))));
     return channel_shuffle(cat({left, right}, 1), 2);
   }
   std::string type_name() const override { return "DownBlock"; }
@@ -111,9 +111,9 @@ class ShuffleNetV2 : public ZooNet {
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor out = (*relu_)((*bn1_)((*conv1_)(x)));
+    Tensor out = bn_relu(*bn1_, (*conv1_)(x), relu_.get());
     for (auto& layer : layers_) out = (*layer)(out);
-    out = relu((*bn2_)((*conv2_)(out)));
+    out = bn_relu(*bn2_, (*conv2_)(out));
     return (*linear_)((*flatten_)(avg_pool2d(out, {4, 4})));
   }
 

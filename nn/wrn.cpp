@@ -39,8 +39,8 @@ class WrnBlock : public Module {
   // x [N, in, H, W] → [N, out, H/stride, W/stride]. With in = out the shortcut is x itself (the
   // stride is then 1 in every WRN), otherwise the 1×1 conv of the activated input.
   Tensor forward(const Tensor& x) override {
-    Tensor a = (*relu1)((*bn1)(x));
-    Tensor out = (*conv2)((*relu2)((*bn2)((*conv1)(a))));
+    Tensor a = bn_relu(*bn1, x, relu1.get());
+    Tensor out = (*conv2)(bn_relu(*bn2, (*conv1)(a), relu2.get()));
     return (equal_in_out_ ? x : (*shortcut)(a)) + out;
   }
   std::string type_name() const override { return "BasicBlock"; }
@@ -89,7 +89,7 @@ class WideResNet : public ZooNet {
 
   Tensor forward(const Tensor& x) override {
     Tensor h = (*block3)((*block2)((*block1)((*conv1)(x))));
-    return (*fc)((*flatten)((*avgpool)((*relu)((*bn1)(h)))));
+    return (*fc)((*flatten)((*avgpool)(bn_relu(*bn1, h, relu.get()))));
   }
 
   std::vector<std::string> feature_taps(bool preact) const override {

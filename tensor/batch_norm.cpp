@@ -9,6 +9,7 @@
 #include "retort_config.h"
 #include "tensor/cpu/batch_norm.h"
 #include "tensor/cpu/elementwise.h"
+#include "tensor/elementwise.h"
 #if RETORT_WITH_ONEDNN
 #include "tensor/onednn/batch_norm.h"
 #include "tensor/onednn/common.h"
@@ -75,24 +76,34 @@ void update_running(const Tensor& r, const Tensor& stat, double momentum, double
 
 }  // namespace
 
-BatchNormTrain batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                const Tensor& running_mean, const Tensor& running_var,
-                                double momentum, double eps) {
-  check(x, weight, bias, running_mean, running_var, "batch_norm");
+namespace {
+
+// The training forward, with relu(y) when `relu`: fused into the oneDNN blocked path (r.mask set),
+// else applied after the normalisation.
+BatchNormReluTrain train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         const Tensor& running_mean, const Tensor& running_var, double momentum,
+                         double eps, bool relu) {
+  const char* op = relu ? "batch_norm_relu" : "batch_norm";
+  check(x, weight, bias, running_mean, running_var, op);
   const std::int64_t C = x.size(1), m = C > 0 ? x.numel() / C : 0;
-  RETORT_CHECK(m > 1, "batch_norm: input ", shape_str(x.sizes()),
+  RETORT_CHECK(m > 1, op, ": input ", shape_str(x.sizes()),
                ": expected more than 1 value per channel when training");
+  BatchNormReluTrain r;
 #if RETORT_WITH_CUDA
-  if (x.device().is_cuda())
-    return cuda::batch_norm_train(x, weight, bias, running_mean, running_var, momentum, eps);
+  if (x.device().is_cuda()) {
+    static_cast<BatchNormTrain&>(r) =
+        cuda::batch_norm_train(x, weight, bias, running_mean, running_var, momentum, eps);
+    if (relu) r.y = ops::relu(r.y);
+    return r;
+  }
 #endif
-  BatchNormTrain r;
 #if RETORT_WITH_ONEDNN
   if (fast(x)) {
     r.mean = empty({C}, kFloat32);
     r.var = empty({C}, kFloat32);
     const Tensor w = packed_or(weight, C, 1), b = packed_or(bias, C, 0);
-    r.y = onednn::batch_norm_forward_training_blocked(x, w, b, r.mean, r.var, eps);
+    r.y = relu ? onednn::batch_norm_relu_forward_training_blocked(x, w, b, r.mean, r.var, eps, r.mask)
+               : onednn::batch_norm_forward_training_blocked(x, w, b, r.mean, r.var, eps);
     if (!r.y.defined()) {
       r.y = cpu::empty_same_layout(x, kFloat32);
       onednn::batch_norm_forward_training(x, w, b, r.y, r.mean, r.var, eps);
@@ -100,12 +111,27 @@ BatchNormTrain batch_norm_train(const Tensor& x, const Tensor& weight, const Ten
   }
 #endif
   if (!r.y.defined()) {
-    r = cpu::batch_norm_stats(x);
+    static_cast<BatchNormTrain&>(r) = cpu::batch_norm_stats(x);
     r.y = cpu::batch_norm_normalize(x, weight, bias, r.mean, r.var, eps);
   }
   update_running(running_mean, r.mean, momentum, 1.0);
   update_running(running_var, r.var, momentum, double(m) / double(m - 1));
+  if (relu && !r.mask.defined()) r.y = ops::relu(r.y);
   return r;
+}
+
+}  // namespace
+
+BatchNormTrain batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                const Tensor& running_mean, const Tensor& running_var,
+                                double momentum, double eps) {
+  return train(x, weight, bias, running_mean, running_var, momentum, eps, false);
+}
+
+BatchNormReluTrain batch_norm_relu_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                         const Tensor& running_mean, const Tensor& running_var,
+                                         double momentum, double eps) {
+  return train(x, weight, bias, running_mean, running_var, momentum, eps, true);
 }
 
 Tensor batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -162,6 +188,44 @@ BatchNormGrads batch_norm_backward(const Tensor& g, const Tensor& x, const Tenso
   }
 #endif
   return cpu::batch_norm_backward(g, x, weight, mean, var, eps, training);
+}
+
+Tensor batch_norm_relu_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                            const Tensor& running_mean, const Tensor& running_var, double eps) {
+  check(x, weight, bias, running_mean, running_var, "batch_norm_relu");
+  RETORT_CHECK(running_mean.defined() && running_var.defined(), "batch_norm_relu: input ",
+               shape_str(x.sizes()), ": eval mode needs running_mean and running_var");
+#if RETORT_WITH_ONEDNN
+  if (x.device().is_cpu() && fast(x)) {
+    const std::int64_t C = x.size(1);
+    const Tensor w = packed_or(weight, C, 1), b = packed_or(bias, C, 0);
+    if (Tensor y = onednn::batch_norm_relu_forward_inference_blocked(
+            x, w, b, running_mean.contiguous(), running_var.contiguous(), eps);
+        y.defined())
+      return y;
+  }
+#endif
+  return ops::relu(batch_norm_eval(x, weight, bias, running_mean, running_var, eps));
+}
+
+BatchNormGrads batch_norm_relu_backward(const Tensor& g, const Tensor& x, const Tensor& y,
+                                        const Tensor& mask, const Tensor& weight,
+                                        const Tensor& mean, const Tensor& var, double eps) {
+  RETORT_CHECK(g.defined() && y.defined() && g.sizes() == x.sizes() && y.sizes() == x.sizes(),
+               "batch_norm_relu_backward: grad ", g.defined() ? shape_str(g.sizes()) : "undefined",
+               ", output ", y.defined() ? shape_str(y.sizes()) : "undefined", " and input ",
+               shape_str(x.sizes()), " must have one shape");
+#if RETORT_WITH_ONEDNN
+  if (mask.defined() && x.device().is_cpu() && fast(x) && g.dtype() == kFloat32 && g.device() == x.device()) {
+    const std::int64_t C = x.size(1);
+    const Tensor w = packed_or(weight, C, 1);
+    BatchNormGrads rb{Tensor(), empty({C}, kFloat32), empty({C}, kFloat32)};
+    rb.gx = onednn::batch_norm_relu_backward_blocked(g, x, mask, w, mean.contiguous(),
+                                                     var.contiguous(), rb.gweight, rb.gbias, eps);
+    if (rb.gx.defined()) return rb;
+  }
+#endif
+  return batch_norm_backward(ops::relu_backward(g, y), x, weight, mean, var, eps, true);
 }
 
 }  // namespace retort::ops

@@ -41,4 +41,23 @@ struct BatchNormGrads {
 BatchNormGrads batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight,
                                    const Tensor& mean, const Tensor& var, double eps, bool training);
 
+// y = relu(batch_norm(x)) as one op: the same values and gradients as relu of the ops above. The
+// oneDNN path (a float32 x in a blocked layout, i.e. a convolution's result) applies the relu
+// inside the normalisation and its mask inside the backward: one pass over the activation less
+// each way. Elsewhere the relu is a separate op.
+struct BatchNormReluTrain : BatchNormTrain {
+  Tensor mask;  // the fused path's relu mask (opaque, for the backward), else undefined
+};
+BatchNormReluTrain batch_norm_relu_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                         const Tensor& running_mean, const Tensor& running_var,
+                                         double momentum, double eps);
+Tensor batch_norm_relu_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                            const Tensor& running_mean, const Tensor& running_var, double eps);
+// Training-mode backward for upstream g of y = relu(batch_norm(x)), y and mask from
+// batch_norm_relu_train: batch_norm_backward(g · [y > 0], ...), fused when mask is defined and x is
+// still in its blocked layout.
+BatchNormGrads batch_norm_relu_backward(const Tensor& g, const Tensor& x, const Tensor& y,
+                                        const Tensor& mask, const Tensor& weight,
+                                        const Tensor& mean, const Tensor& var, double eps);
+
 }  // namespace retort::ops

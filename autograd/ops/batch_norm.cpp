@@ -2,6 +2,7 @@
 // recorded: they are buffers, not graph values) and returns the batch statistics, which the
 // backward reuses instead of recomputing them from x.
 #include "autograd/node.h"
+#include "autograd/ops/elementwise.h"
 #include "autograd/ops/nn_ops.h"
 #include "tensor/batch_norm.h"
 
@@ -35,6 +36,29 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
   return record("batch_norm", {x, weight, bias}, y,
                 [x, weight, mean, var, eps, training, need_w, need_b](const Tensor& g) {
                   auto r = ops::batch_norm_backward(g, x, weight, mean, var, eps, training);
+                  return Grads{r.gx, need_w ? r.gweight : Tensor(), need_b ? r.gbias : Tensor()};
+                });
+}
+
+Tensor batch_norm_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const Tensor& running_mean, const Tensor& running_var, bool training,
+                       double momentum, double eps) {
+  const bool grad = autograd::needs_grad({x, weight, bias});
+  if (!training) {
+    // The fused eval forward has no backward of its own: with a graph, the two recorded ops.
+    if (grad) return relu(batch_norm(x, weight, bias, running_mean, running_var, false, momentum, eps));
+    return record("batch_norm_relu", {x, weight, bias},
+                  ops::batch_norm_relu_eval(x, weight, bias, running_mean, running_var, eps), nullptr);
+  }
+  auto f = ops::batch_norm_relu_train(x, weight, bias, running_mean, running_var, momentum, eps);
+  if (!grad) return record("batch_norm_relu", {x, weight, bias}, f.y, nullptr);
+  const bool need_w = weight.defined() && weight.requires_grad();
+  const bool need_b = bias.defined() && bias.requires_grad();
+  // y is kept for the unfused backward (x may have left its blocked layout by then).
+  return record("batch_norm_relu", {x, weight, bias}, f.y,
+                [x, y = autograd::saved_output(f.y), mask = f.mask, weight, mean = f.mean,
+                 var = f.var, eps, need_w, need_b](const Tensor& g) {
+                  auto r = ops::batch_norm_relu_backward(g, x, y, mask, weight, mean, var, eps);
                   return Grads{r.gx, need_w ? r.gweight : Tensor(), need_b ? r.gbias : Tensor()};
                 });
 }

@@ -64,6 +64,12 @@ Tensor adaptive_avg_pool2d(const Tensor& x, std::array<std::int64_t, 2> output_s
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                   const Tensor& running_mean, const Tensor& running_var, bool training,
                   double momentum = 0.1, double eps = 1e-5);
+// relu(batch_norm(...)) as one node: the same values and gradients, one pass over the activation
+// less each way where the oneDNN path fuses them (tensor/batch_norm.h). nn::BatchNorm2d's
+// forward_relu uses it.
+Tensor batch_norm_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const Tensor& running_mean, const Tensor& running_var, bool training,
+                       double momentum = 0.1, double eps = 1e-5);
 
 // Softmax along dim, and its log (computed stably, not as log(softmax)).
 Tensor softmax(const Tensor& x, std::int64_t dim);

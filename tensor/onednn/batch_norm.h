@@ -35,4 +35,18 @@ Tensor batch_norm_backward_blocked(const Tensor& g, const Tensor& x, const Tenso
                                    const Tensor& mean, const Tensor& var, const Tensor& gweight,
                                    const Tensor& gbias, double eps, bool training);
 
+// relu(batch norm) in one primitive, blocked inputs only, undefined results otherwise as above.
+// The training forward writes the relu mask (an opaque workspace) to mask; the backward takes the
+// gradient of the relu's output and that mask (batch statistics only).
+Tensor batch_norm_relu_forward_training_blocked(const Tensor& x, const Tensor& weight,
+                                                const Tensor& bias, const Tensor& mean,
+                                                const Tensor& var, double eps, Tensor& mask);
+Tensor batch_norm_relu_forward_inference_blocked(const Tensor& x, const Tensor& weight,
+                                                 const Tensor& bias, const Tensor& mean,
+                                                 const Tensor& var, double eps);
+Tensor batch_norm_relu_backward_blocked(const Tensor& g, const Tensor& x, const Tensor& mask,
+                                        const Tensor& weight, const Tensor& mean,
+                                        const Tensor& var, const Tensor& gweight,
+                                        const Tensor& gbias, double eps);
+
 }  // namespace retort::onednn

@@ -57,3 +57,15 @@ TEST_CASE("batch_norm gradients through the float32 fast path agree with float64
   REQUIRE(!w.grad().defined());
   REQUIRE(b.grad().defined());
 }
+
+TEST_CASE("batch_norm_relu passes gradcheck in training and eval", "[autograd][gradcheck][batch_norm]") {
+  Tensor rm = zeros({3}, kFloat64), rv = ones({3}, kFloat64);
+  for (bool training : {true, false}) {
+    INFO((training ? "training" : "eval"));
+    auto f = [&](V v) { return batch_norm_relu(v[0], v[1], v[2], rm, rv, training, 0.1, 1e-5); };
+    REQUIRE_GRADCHECK(f, (std::vector<Tensor>{testing::grad_leaf({2, 3, 3, 2}, 31),
+                                              testing::grad_leaf({3}, 32), testing::grad_leaf({3}, 33)}));
+    REQUIRE_GRADCHECK(f, (std::vector<Tensor>{testing::grad_leaf({5, 3}, 34),
+                                              testing::grad_leaf({3}, 35), testing::grad_leaf({3}, 36)}));
+  }
+}
