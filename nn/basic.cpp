@@ -81,12 +81,21 @@ bool bn_fusable(const Module& bn, const Module& next) {
 
 }  // namespace
 
-Tensor Sequential::forward(const Tensor& x) {
+Tensor Sequential::forward(const Tensor& x) { return run(x, false); }
+
+Tensor Sequential::forward_relu(const Tensor& x) { return run(x, true); }
+
+Tensor Sequential::run(const Tensor& x, bool relu_after) {
   Tensor y = x;
   const auto& children = named_children();
   auto child = [&](std::size_t i) -> Module& { return *children[i].second; };
   for (std::size_t i = 0; i < children.size(); ++i) {
     Module& m = child(i);
+    if (relu_after && i + 1 == children.size() && unhooked(m) &&
+        (typeid(m) == typeid(Conv2d) || typeid(m) == typeid(BatchNorm2d))) {
+      return typeid(m) == typeid(Conv2d) ? static_cast<Conv2d&>(m).forward_relu(y)
+                                         : static_cast<BatchNorm2d&>(m).forward_relu(y);
+    }
     if (i + 1 < children.size() && swappable(m, child(i + 1))) {
       y = child(i + 1)(y);
       y = m(y);
@@ -102,7 +111,7 @@ Tensor Sequential::forward(const Tensor& x) {
       y = m(y);
     }
   }
-  return y;
+  return relu_after ? retort::relu(y) : y;
 }
 
 }  // namespace retort::nn

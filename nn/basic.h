@@ -77,7 +77,14 @@ class Sequential : public Module {
   }
 
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)) without this module's hooks, the relu fused into the last child when that is
+  // an unhooked Conv2d or BatchNorm2d (a model whose ReLU follows a Sequential block, as vgg's,
+  // calls it when neither the block nor its ReLU is tapped).
+  Tensor forward_relu(const Tensor& x);
   std::string type_name() const override { return "Sequential"; }
+
+ private:
+  Tensor run(const Tensor& x, bool relu_after);
 };
 
 // make_sequential(a, b, c) == std::make_shared<Sequential>({a, b, c}) for any module types.

@@ -78,7 +78,10 @@ class Vgg : public ZooNet {
     std::int64_t h = x.size(2);
     Tensor y = x;
     for (std::size_t k = 0; k < 5; ++k) {
-      y = (*relu[k])((*block[k])(y));
+      // The block's last batch norm and this relu as one node unless either is tapped.
+      y = block[k]->has_forward_hooks() || relu[k]->has_forward_hooks()
+              ? (*relu[k])((*block[k])(y))
+              : block[k]->forward_relu(y);
       if (k < 3 || (k == 3 && h == 64)) y = (*pool[k])(y);
     }
     return (*classifier)((*flatten)((*pool4)(y)));

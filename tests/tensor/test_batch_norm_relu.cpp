@@ -153,3 +153,31 @@ TEST_CASE("Sequential and bn_relu fuse BatchNorm2d -> ReLU unless a module is ta
   REQUIRE_ALLCLOSE(nn::bn_relu(bn, x, &relu), y, 1e-5, 1e-5);
   CHECK(calls == 1);
 }
+
+TEST_CASE("Sequential::forward_relu fuses the relu into its last child", "[nn][batch_norm]") {
+  FastPaths on(true);
+  for (int last : {0, 1, 2}) {  // ends in BatchNorm2d, Conv2d, or a tapped BatchNorm2d
+    INFO("case " << last);
+    auto make = [&] {
+      manual_seed(7);
+      auto seq = nn::make_sequential(std::make_shared<nn::Conv2d>(3, 20, 3, 1, 1),
+                                     std::make_shared<nn::BatchNorm2d>(20));
+      if (last == 1) seq->push_back(std::make_shared<nn::Conv2d>(20, 18, 1));
+      return seq;
+    };
+    auto a = make(), b = make();
+    int calls = 0;
+    nn::HookHandle h;
+    if (last == 2)
+      h = (*a)[1]->register_forward_hook([&](const nn::Module&, const Tensor&, const Tensor&) { ++calls; });
+    Tensor x = random_tensor({4, 3, 8, 8}, kFloat32, 8);
+    Tensor ya = a->forward_relu(x), yb = relu((*b)(x));
+    CHECK(calls == (last == 2 ? 1 : 0));
+    REQUIRE_ALLCLOSE(ya, yb, 1e-5, 1e-5);
+    Tensor r = random_tensor(ya.sizes(), kFloat32, 9);
+    sum(mul(ya, r)).backward();
+    sum(mul(yb, r)).backward();
+    for (std::size_t i = 0; i < a->parameters().size(); ++i)
+      REQUIRE_ALLCLOSE(a->parameters()[i].grad(), b->parameters()[i].grad(), 1e-4, 1e-4);
+  }
+}
