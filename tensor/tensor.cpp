@@ -10,6 +10,9 @@
 #include "retort_config.h"
 #include "tensor/cpu/iter.h"
 #include "tensor/cuda/cuda_backend.h"
+#if RETORT_WITH_ONEDNN
+#include "tensor/onednn/copy.h"
+#endif
 #if RETORT_WITH_CUDA
 #include "tensor/cuda/ops.h"
 #endif
@@ -103,7 +106,12 @@ void Tensor::copy_(const Tensor& src) {
   Shape b = broadcast_shapes(sizes(), src.sizes(), "copy_");
   RETORT_CHECK(b == sizes(), "copy_: source ", shape_str(src.sizes()), " does not broadcast to ",
                shape_str(sizes()));
-  if (device().is_cpu() && src.device().is_cpu()) return strided_copy(*this, src);
+  if (device().is_cpu() && src.device().is_cpu()) {
+#if RETORT_WITH_ONEDNN
+    if (onednn::copy(*this, src)) return;
+#endif
+    return strided_copy(*this, src);
+  }
 #if RETORT_WITH_CUDA
   if (device() == src.device()) return cuda::copy_(*this, src);
 #endif
