@@ -46,7 +46,8 @@ class BasicBlock : public Module {
     Tensor out = bn_relu(*bn1_, (*conv1_)(x2));
     out = (*bn2_)((*conv2_)(out));
     Tensor pre = (*bn3_)((*conv3_)(out));
-    if (preact_) (*preact_)(cat({x1, pre}, 1));
+    // The pre-activation feature exists only for a tap to read: no copy unless one is there.
+    if (preact_ && preact_->has_forward_hooks()) (*preact_)(cat({x1, pre}, 1));
     return channel_shuffle(cat({x1, relu(pre)}, 1), 2);
   }
   std::string type_name() const override { return "BasicBlock"; }
