@@ -45,6 +45,14 @@ void check(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& rm, 
   check_param(x, rv, "running_var", op);
 }
 
+// check() plus the running statistics that eval mode normalises with.
+void check_eval(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& rm, const Tensor& rv,
+                const char* op) {
+  check(x, w, b, rm, rv, op);
+  RETORT_CHECK(rm.defined() && rv.defined(), op, ": input ", shape_str(x.sizes()),
+               ": eval mode needs running_mean and running_var");
+}
+
 #if RETORT_WITH_ONEDNN
 bool fast(const Tensor& x) {
   return onednn::enabled() && x.dtype() == kFloat32 && x.numel() > 0 && cpu::is_dense(x);
@@ -136,9 +144,7 @@ BatchNormReluTrain batch_norm_relu_train(const Tensor& x, const Tensor& weight, 
 
 Tensor batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
                        const Tensor& running_mean, const Tensor& running_var, double eps) {
-  check(x, weight, bias, running_mean, running_var, "batch_norm");
-  RETORT_CHECK(running_mean.defined() && running_var.defined(), "batch_norm: input ",
-               shape_str(x.sizes()), ": eval mode needs running_mean and running_var");
+  check_eval(x, weight, bias, running_mean, running_var, "batch_norm");
 #if RETORT_WITH_CUDA
   if (x.device().is_cuda()) return cuda::batch_norm_eval(x, weight, bias, running_mean, running_var, eps);
 #endif
@@ -192,9 +198,7 @@ BatchNormGrads batch_norm_backward(const Tensor& g, const Tensor& x, const Tenso
 
 Tensor batch_norm_relu_eval(const Tensor& x, const Tensor& weight, const Tensor& bias,
                             const Tensor& running_mean, const Tensor& running_var, double eps) {
-  check(x, weight, bias, running_mean, running_var, "batch_norm_relu");
-  RETORT_CHECK(running_mean.defined() && running_var.defined(), "batch_norm_relu: input ",
-               shape_str(x.sizes()), ": eval mode needs running_mean and running_var");
+  check_eval(x, weight, bias, running_mean, running_var, "batch_norm_relu");
 #if RETORT_WITH_ONEDNN
   if (x.device().is_cpu() && fast(x)) {
     const std::int64_t C = x.size(1);
