@@ -22,9 +22,10 @@ run_plain() {
   "$@" --checkpoint-dir "$dir" > "$dir.log" 2>&1
 }
 # run_killed DIR CMD...: CMD with --checkpoint-dir DIR --resume, killed with SIGKILL a random
-# 0–0.3 s after a random one of the checkpoint writes (so the kills land between and during
-# writes; always after the first checkpoint of each run, so every run is resumed mid-epoch at
-# least once), relaunched until an attempt finishes (at most 10 kills). The log must show at
+# 0–0.3 s after a checkpoint write (so the kills land between and during writes; always after
+# the first checkpoint of each run, so every run is resumed mid-epoch at least once, and after
+# the first write each attempt sees until 3 kills have landed; then after a random one of the
+# writes), relaunched until an attempt finishes (at most 10 kills). The log must show at
 # least 3 resumes, one of them mid-epoch.
 run_killed() {
   local dir=$1; shift
@@ -35,8 +36,9 @@ run_killed() {
     "$@" --checkpoint-dir "$dir" --resume >> "$dir.log" 2>&1 &
     local pid=$!
     if [ "$kills" -lt 10 ]; then
-      # Watch the checkpoint writes; after each, kill with probability 1/3, so the kills spread
-      # over all the runs of the program.
+      # Watch the checkpoint writes; after each, kill (always while fewer than 3 kills have
+      # landed, so a fast run cannot slip through with too few; then with probability 1/3, so
+      # the kills spread over all the runs of the program).
       local before after names
       before=$(ls -l --time-style=+%s.%N "$dir" 2>/dev/null | md5sum)
       while kill -0 "$pid" 2>/dev/null; do
@@ -46,7 +48,7 @@ run_killed() {
           names=$(ls "$dir" | grep '\.ckpt$' || true)
           # the first checkpoint of a run is always followed by a kill: every run is resumed
           [ "$names" != "${seen_names:-}" ] && { seen_names=$names; break; }
-          [ $((RANDOM % 3)) -eq 0 ] && break
+          { [ "$kills" -lt 3 ] || [ $((RANDOM % 3)) -eq 0 ]; } && break
         fi
         sleep 0.05
       done
