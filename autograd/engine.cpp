@@ -3,9 +3,19 @@
 // its consumers have contributed, so each backward function runs exactly once per call. In
 // anomaly mode (read once per call) every gradient entering and leaving a backward function is
 // checked for NaN/Inf (autograd/anomaly.h).
+//
+// Accumulation buffers. A node's incoming gradients are summed in grads[node]. A buffer the
+// engine allocated itself (the result of an addition, or a window buffer below) is "owned": no
+// backward function has seen it, so it may be written in place. Any other gradient may be a view
+// that a backward function shares with other gradients (cat's backward returns windows of its
+// upstream gradient) and is never written. A window node (narrow, slice, select: record_window)
+// whose input has a node adds its gradient into that window of its input's buffer, made owned
+// first (zeros when it is the first gradient, else a copy), instead of building an input-sized
+// gradient of zeros and adding it: the split of a tensor into k views costs one zero fill.
 #include "autograd/engine.h"
 
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "autograd/anomaly.h"
@@ -39,6 +49,23 @@ void run_leaf_hooks(const std::shared_ptr<TensorImpl>& leaf) {
   auto hooks = leaf->post_accumulate_hooks;
   const Tensor t(leaf);
   for (auto& [id, fn] : hooks) fn(t);
+}
+
+using GradMap = std::unordered_map<Node*, Tensor>;
+
+// grads[to] += g placed by w.pick (see the file comment).
+void add_into_window(GradMap& grads, std::unordered_set<Node*>& owned, Node* to, const Window& w,
+                     const Tensor& g) {
+  auto it = grads.find(to);
+  if (it == grads.end()) {
+    Tensor z = zeros(w.input_sizes, g.dtype(), g.device());
+    w.pick(z).copy_(g);
+    grads.emplace(to, std::move(z));
+  } else {
+    if (!owned.count(to)) it->second = it->second.clone();
+    ops::add_(w.pick(it->second), g);
+  }
+  owned.insert(to);
 }
 
 }  // namespace
@@ -89,7 +116,8 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
     }
   }
 
-  std::unordered_map<Node*, Tensor> grads;
+  GradMap grads;
+  std::unordered_set<Node*> owned;
   grads[root.grad_fn().get()] = g;
   std::vector<Node*> ready{root.grad_fn().get()};
   std::vector<Node*> visited;
@@ -104,12 +132,19 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
       // so the counts of the nodes below it still reach zero.
       Tensor gout = std::move(found->second);
       grads.erase(found);
+      owned.erase(n);
       if (auto out = n->output(); out && out->retains_grad) accumulate_into(*out, gout);
       if (anomaly) check_incoming(*n, gout);
-      gin = n->apply(gout);
-      RETORT_CHECK(gin.size() == n->inputs().size(), "backward: node '", n->name(), "' returned ",
-                   gin.size(), " gradients for ", n->inputs().size(), " inputs");
-      if (anomaly) check_backward(*n, gin);
+      // In anomaly mode every node runs its backward function, which check_backward inspects.
+      if (const Window* w = n->window(); w && !anomaly && n->inputs()[0].node) {
+        n->check_live();
+        add_into_window(grads, owned, n->inputs()[0].node.get(), *w, gout);
+      } else {
+        gin = n->apply(gout);
+        RETORT_CHECK(gin.size() == n->inputs().size(), "backward: node '", n->name(),
+                     "' returned ", gin.size(), " gradients for ", n->inputs().size(), " inputs");
+        if (anomaly) check_backward(*n, gin);
+      }
     }
     for (std::size_t i = 0; i < n->inputs().size(); ++i) {
       const Edge& e = n->inputs()[i];
@@ -117,8 +152,12 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
       if (e.node) {
         if (has) {
           auto it = grads.find(e.node.get());
-          if (it == grads.end()) grads.emplace(e.node.get(), gin[i]);
-          else it->second = ops::add(it->second, gin[i]);
+          if (it == grads.end()) {
+            grads.emplace(e.node.get(), gin[i]);
+          } else {
+            it->second = ops::add(it->second, gin[i]);
+            owned.insert(e.node.get());
+          }
         }
         if (--pending[e.node.get()] == 0) ready.push_back(e.node.get());
       } else if (e.leaf) {

@@ -92,10 +92,14 @@ Node::~Node() {
   for (Edge& e : inputs_) e.node.reset();
 }
 
-Grads Node::apply(const Tensor& grad_output) {
+void Node::check_live() const {
   RETORT_CHECK(!released_, "backward: the graph through '", name_,
                "' was already freed by an earlier backward; pass retain_graph=true to the first "
                "backward to go through it twice");
+}
+
+Grads Node::apply(const Tensor& grad_output) {
+  check_live();
   return fn_(grad_output);
 }
 
@@ -161,6 +165,17 @@ Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output
   if (g_detect_anomaly) [[unlikely]]
     return attach_checked(name, inputs, std::move(output), std::move(fn));
   return attach(name, inputs, output, fn);
+}
+
+Tensor record_window(const char* name, const Tensor& x, Tensor output, Window window) {
+  auto w = std::make_shared<const Window>(std::move(window));
+  Tensor y = record(name, {x}, std::move(output), [w](const Tensor& g) {
+    Tensor z = zeros(w->input_sizes, g.dtype(), g.device());
+    w->pick(z).copy_(g);
+    return Grads{z};
+  });
+  if (y.grad_fn()) y.grad_fn()->set_window(std::move(w));
+  return y;
 }
 
 }  // namespace autograd

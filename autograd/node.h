@@ -33,6 +33,13 @@ namespace retort::autograd {
 using Grads = std::vector<Tensor>;
 using BackwardFn = std::function<Grads(const Tensor& grad_output)>;
 
+// What a view op that takes a window of its one input (narrow, slice, select) keeps besides its
+// backward function: the input's sizes and the view maker, input-shaped tensor → the same view.
+struct Window {
+  Shape input_sizes;
+  std::function<Tensor(const Tensor& input_shaped)> pick;
+};
+
 struct Edge {
   std::shared_ptr<Node> node;       // producer of this input, or null for a leaf / constant
   std::shared_ptr<TensorImpl> leaf;  // the leaf to accumulate into (when node is null)
@@ -61,6 +68,11 @@ class Node {
   // empty otherwise.
   const std::string& input_shapes() const { return input_shapes_; }
   void set_input_shapes(std::string text) { input_shapes_ = std::move(text); }
+  // The window of a node made by record_window; null for every other node.
+  const Window* window() const { return window_.get(); }
+  void set_window(std::shared_ptr<const Window> w) { window_ = std::move(w); }
+  // Throws when release() has run (what apply() checks first).
+  void check_live() const;
 
  private:
   std::string name_;
@@ -70,6 +82,7 @@ class Node {
   Shape output_sizes_;
   DType output_dtype_;
   std::string input_shapes_;
+  std::shared_ptr<const Window> window_;
   bool released_ = false;
 };
 
@@ -81,5 +94,11 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Attaches a node to `output` when needs_grad(inputs); returns output either way.
 Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn fn);
+
+// record() for `output`, the view window.pick(x) of x. Its backward scatters the gradient into
+// zeros of x's shape; the engine instead adds it straight into that window of an x-sized buffer
+// it owns when x has a node (autograd/engine.cpp), so k windows of one tensor cost one zero fill
+// and no x-sized additions.
+Tensor record_window(const char* name, const Tensor& x, Tensor output, Window window);
 
 }  // namespace retort::autograd

@@ -11,16 +11,9 @@ namespace retort {
 
 using autograd::Grads;
 using autograd::record;
+using autograd::record_window;
 
 namespace {
-
-// A gradient for `sizes` that is zero except where `pick` (a view maker) selects, which gets g.
-template <class Pick>
-Tensor scatter_into_zeros(const Tensor& g, const Shape& sizes, Pick pick) {
-  Tensor z = zeros(sizes, g.dtype(), g.device());
-  pick(z).copy_(g);
-  return z;
-}
 
 Grads reshape_back(const Tensor& g, const Shape& sizes) { return Grads{ops::reshape(g, sizes)}; }
 
@@ -63,21 +56,18 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
 }
 
 Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length) {
-  return record("narrow", {x}, ops::narrow(x, dim, start, length), [s = x.sizes(), dim, start, length](const Tensor& g) {
-    return Grads{scatter_into_zeros(g, s, [&](const Tensor& z) { return ops::narrow(z, dim, start, length); })};
-  });
+  return record_window("narrow", x, ops::narrow(x, dim, start, length),
+                       {x.sizes(), [=](const Tensor& z) { return ops::narrow(z, dim, start, length); }});
 }
 
 Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step) {
-  return record("slice", {x}, ops::slice(x, dim, start, end, step), [s = x.sizes(), dim, start, end, step](const Tensor& g) {
-    return Grads{scatter_into_zeros(g, s, [&](const Tensor& z) { return ops::slice(z, dim, start, end, step); })};
-  });
+  return record_window("slice", x, ops::slice(x, dim, start, end, step),
+                       {x.sizes(), [=](const Tensor& z) { return ops::slice(z, dim, start, end, step); }});
 }
 
 Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index) {
-  return record("select", {x}, ops::select(x, dim, index), [s = x.sizes(), dim, index](const Tensor& g) {
-    return Grads{scatter_into_zeros(g, s, [&](const Tensor& z) { return ops::select(z, dim, index); })};
-  });
+  return record_window("select", x, ops::select(x, dim, index),
+                       {x.sizes(), [=](const Tensor& z) { return ops::select(z, dim, index); }});
 }
 
 Tensor expand(const Tensor& x, const Shape& sizes) {
