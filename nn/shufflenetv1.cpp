@@ -28,6 +28,15 @@ Tensor channel_shuffle(const Tensor& x, std::int64_t groups) {
   return reshape(transpose(view(x, {n, groups, c / groups, h, w}), 1, 2), {n, c, h, w});
 }
 
+Tensor cat_shuffle(const std::vector<Tensor>& xs) {
+  RETORT_CHECK(!xs.empty() && xs[0].defined() && xs[0].dim() == 4,
+               "cat_shuffle: expected [N, C, H, W] tensors");
+  const Shape& s = xs[0].sizes();
+  const auto g = static_cast<std::int64_t>(xs.size());
+  // stack checks that every tensor has xs[0]'s shape, dtype and device.
+  return reshape(stack(xs, 2), {s[0], g * s[1], s[2], s[3]});
+}
+
 namespace {
 
 class Bottleneck : public Module {

@@ -33,6 +33,11 @@ namespace retort::nn {
 // i·C/g + j of x.
 Tensor channel_shuffle(const Tensor& x, std::int64_t groups);
 
+// channel_shuffle(cat(xs, 1), G) for G = xs.size() tensors of one shape [N, C, H, W]: channel
+// i·G + j of y [N, G·C, H, W] is channel i of xs[j]. It is stack(xs, 2) [N, C, G, H, W] seen as
+// [N, G·C, H, W], so it costs one copy where cat then shuffle cost two.
+Tensor cat_shuffle(const std::vector<Tensor>& xs);
+
 std::shared_ptr<ZooNet> make_shufflenet_v1(std::int64_t num_classes);
 
 }  // namespace retort::nn

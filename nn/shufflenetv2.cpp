@@ -45,10 +45,13 @@ class BasicBlock : public Module {
     Tensor x1 = narrow(x, 1, 0, c), x2 = narrow(x, 1, c, x.size(1) - c);
     Tensor out = bn_relu(*bn1_, (*conv1_)(x2));
     out = (*bn2_)((*conv2_)(out));
-    Tensor pre = (*bn3_)((*conv3_)(out));
     // The pre-activation feature exists only for a tap to read: no copy unless one is there.
-    if (preact_ && preact_->has_forward_hooks()) (*preact_)(cat({x1, pre}, 1));
-    return channel_shuffle(cat({x1, relu(pre)}, 1), 2);
+    if (preact_ && preact_->has_forward_hooks()) {
+      Tensor pre = (*bn3_)((*conv3_)(out));
+      (*preact_)(cat({x1, pre}, 1));
+      return cat_shuffle({x1, relu(pre)});
+    }
+    return cat_shuffle({x1, bn_relu(*bn3_, (*conv3_)(out))});
   }
   std::string type_name() const override { return "BasicBlock"; }
 
@@ -79,7 +82,7 @@ class DownBlock : public Module {
     Tensor left = bn_relu(*bn2_, (*conv2_)((*bn1_)((*conv1_)(x))));
     Tensor right = bn_relu(*bn3_, (*conv3_)(x));
     right = bn_relu(*bn5_, (*conv5_)((*bn4_)((*conv4_)(right))));
-    return channel_shuffle(cat({left, right}, 1), 2);
+    return cat_shuffle({left, right});
   }
   std::string type_name() const override { return "DownBlock"; }
 

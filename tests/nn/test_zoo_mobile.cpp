@@ -8,9 +8,11 @@
 #include "autograd/grad_mode.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/reduce.h"
+#include "autograd/ops/shape.h"
 #include "nn/shufflenetv1.h"
 #include "nn/zoo.h"
 #include "tensor/tensor.h"
+#include "support/helpers.h"
 #include "zoo_fixture.h"
 
 using namespace retort;
@@ -31,6 +33,31 @@ TEST_CASE("zoo mobile: channel_shuffle moves channel i·C/g + j to j·g + i", "[
   std::vector<double> want{0, 2, 4, 1, 3, 5, 6, 8, 10, 7, 9, 11};
   CHECK(y == want);
   CHECK_THROWS_WITH(nn::channel_shuffle(x, 4), Catch::Contains("channel_shuffle"));
+}
+
+// ShuffleV2 joins its branches with cat_shuffle; it must be channel_shuffle(cat) exactly, forward
+// and backward, for 2 and 3 groups, on float32 tensors large enough for the parallel copy.
+TEST_CASE("zoo mobile: cat_shuffle is channel_shuffle of cat, values and gradients", "[nn][zoo]") {
+  for (std::int64_t g : {2, 3}) {
+    INFO("groups " << g);
+    const Shape s{4, 58, 12, 12};
+    std::vector<Tensor> a, b;
+    for (std::int64_t j = 0; j < g; ++j) {
+      Tensor t = testing::random_tensor(s, kFloat32, 40 + static_cast<std::uint64_t>(j));
+      a.push_back(t.clone().set_requires_grad());
+      b.push_back(t.clone().set_requires_grad());
+    }
+    Tensor want = nn::channel_shuffle(cat(a, 1), g), got = nn::cat_shuffle(b);
+    REQUIRE(got.sizes() == want.sizes());
+    CHECK(got.to_vector<float>() == want.to_vector<float>());
+    Tensor up = testing::random_tensor(want.sizes(), kFloat32, 50);
+    autograd::backward(sum(want * up));
+    autograd::backward(sum(got * up));
+    for (std::int64_t j = 0; j < g; ++j)
+      CHECK(b[j].grad().to_vector<float>() == a[j].grad().to_vector<float>());
+  }
+  Tensor x = testing::random_tensor({2, 4, 3, 3}, kFloat32, 1);
+  CHECK_THROWS_WITH(nn::cat_shuffle({x, narrow(x, 1, 0, 2)}), Catch::Contains("stack"));
 }
 
 TEST_CASE("zoo mobile: MobileNetV2 matches RepDistiller's mobile_half", "[nn][zoo]") {
