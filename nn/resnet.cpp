@@ -43,7 +43,9 @@ class BasicBlock : public Module {
   Tensor forward(const Tensor& x) override {
     Tensor out = (*bn2)((*conv2)(bn_relu(*bn1, (*conv1)(x), relu.get())));
     Tensor residual = downsample ? (*downsample)(x) : x;
-    // RepDistiller's final ReLU is F.relu (no module); the tappable point is the sum before it.
+    // RepDistiller's final ReLU is F.relu (no module); the tappable point is the sum before it,
+    // so the sum and the relu are one op unless a tap reads the sum.
+    if (!preact->has_forward_hooks()) return add_relu(out, residual);
     return retort::relu((*preact)(out + residual));
   }
   std::string type_name() const override { return "BasicBlock"; }

@@ -190,6 +190,15 @@ Tensor add(const Tensor& a, const Tensor& b) {
 #endif
   return binary_all(a, b, "add", cuda::Binary::Add, [](auto x, auto y) { return x + y; });
 }
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  RETORT_CHECK(a.defined() && b.defined() && a.sizes() == b.sizes(), "add_relu: a ",
+               a.defined() ? shape_str(a.sizes()) : "undefined", " and b ",
+               b.defined() ? shape_str(b.sizes()) : "undefined", " must have one shape");
+#if RETORT_WITH_ONEDNN
+  if (Tensor f = onednn::add_blocked(a, b, /*relu=*/true); f.defined()) return f;
+#endif
+  return relu(add(a, b));
+}
 Tensor sub(const Tensor& a, const Tensor& b) { return binary_all(a, b, "sub", cuda::Binary::Sub, [](auto x, auto y) { return x - y; }); }
 Tensor mul(const Tensor& a, const Tensor& b) { return binary_all(a, b, "mul", cuda::Binary::Mul, [](auto x, auto y) { return x * y; }); }
 Tensor div(const Tensor& a, const Tensor& b) { return binary_all(a, b, "div", cuda::Binary::Div, [](auto x, auto y) { return x / y; }); }

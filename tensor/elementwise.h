@@ -33,6 +33,9 @@ Tensor relu_backward_reusing(const Tensor& g, const Tensor& y);
 
 // Binary with broadcasting: out shape = broadcast_shapes(a, b).
 Tensor add(const Tensor& a, const Tensor& b);
+// relu(a + b) for a, b of one shape (a residual block's output): the values of relu(add(a, b)),
+// in one pass when an operand is a deferred blocked tensor (oneDNN's add with a relu post-op).
+Tensor add_relu(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);

@@ -88,6 +88,14 @@ Tensor add(const Tensor& a, const Tensor& b) {
   });
 }
 
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  Tensor y = ops::add_relu(a, b);
+  return record("add_relu", {a, b}, y, [y = autograd::saved_output(y)](const Tensor& g) {
+    Tensor m = ops::relu_backward_reusing(g, y);
+    return Grads{m, m};
+  });
+}
+
 Tensor sub(const Tensor& a, const Tensor& b) {
   return record("sub", {a, b}, ops::sub(a, b), [sa = a.sizes(), sb = b.sizes()](const Tensor& g) {
     return Grads{reduce_to(g, sa), reduce_to(ops::neg(g), sb)};

@@ -21,6 +21,9 @@ Tensor tanh(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double slope = 0.01);
 
 Tensor add(const Tensor& a, const Tensor& b);
+// relu(a + b), a and b of one shape, as one node: both get g·[y > 0] (the values and gradients
+// of relu(add(a, b)); one pass on blocked operands, tensor/elementwise.h).
+Tensor add_relu(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);

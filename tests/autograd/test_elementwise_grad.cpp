@@ -49,6 +49,19 @@ TEST_CASE("binary ops pass gradcheck with broadcasting", "[autograd][gradcheck]"
   REQUIRE_GRADCHECK([](V v) { return -v[0] + (v[1] + 1.0) * (v[1] - 2.0); }, ab);
 }
 
+TEST_CASE("add_relu passes gradcheck, uses a shared input, and names both shapes on a mismatch",
+          "[autograd][gradcheck]") {
+  std::vector<Tensor> ab{in({2, 3, 4}, 31), in({2, 3, 4}, 32)};
+  REQUIRE_GRADCHECK([](V v) { return add_relu(v[0], v[1]); }, ab);
+  REQUIRE_GRADCHECK([](V v) { return add_relu(v[0] * 2.0, v[0] - v[1]); }, ab);
+  Tensor a = ab[0], b = ab[1];
+  Tensor y = add_relu(a, b);
+  REQUIRE(y.to_vector<double>() == relu(add(a, b)).to_vector<double>());
+  CHECK_THROWS_WITH(add_relu(a, in({3, 4}, 33)),
+                    Catch::Contains("add_relu") && Catch::Contains("[2,3,4]") &&
+                        Catch::Contains("[3,4]"));
+}
+
 TEST_CASE("where routes gradients to the chosen operand only", "[autograd][gradcheck]") {
   std::vector<Tensor> ab{in({4, 3}, 5), in({3}, 6)};
   Tensor mask = from_vector(std::vector<double>{1, 0, 1}, {3}, kFloat64);

@@ -1,7 +1,9 @@
-// add on deferred blocked tensors (tensor/onednn/binary.h) against the reference kernel (fast
-// paths off): both operands blocked, one blocked and one plain (either side), padded channel
-// blocks (58), a residual block's forward and gradients (whose engine sums two blocked
+// add and add_relu on deferred blocked tensors (tensor/onednn/binary.h) against the reference
+// kernel (fast paths off): both operands blocked, one blocked and one plain (either side), padded
+// channel blocks (58), a residual block's forward and gradients (whose engine sums two blocked
 // gradients), and the cases that must fall back (broadcasting, float64, no blocked operand).
+#include <algorithm>
+
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/nn_ops.h"
 #include "autograd/ops/reduce.h"
@@ -68,6 +70,39 @@ TEST_CASE("add of blocked operands matches the reference", "[onednn][elementwise
   }
 }
 
+TEST_CASE("add_relu of blocked operands is relu of the reference sum", "[onednn][elementwise]") {
+  FastPaths on(true);
+  for (std::int64_t C : {32, 58}) {
+    INFO("C " << C);
+    auto [a, a_ref] = conv_result(C, 31);
+    auto [b, b_ref] = conv_result(C, 33);
+    Tensor plain = random_tensor(a.sizes(), kFloat32, 35);
+    Tensor both = ops::add_relu(a, b), left = ops::add_relu(a, plain);
+    Tensor right = ops::add_relu(plain, b);
+    for (const Tensor* t : {&both, &left, &right}) REQUIRE(onednn::blocked_of(*t) != nullptr);
+    Tensor both_ref, left_ref, right_ref;
+    {
+      FastPaths off(false);
+      both_ref = ops::relu(ops::add(a_ref, b_ref));
+      left_ref = ops::relu(ops::add(a_ref, plain));
+      right_ref = ops::relu(ops::add(plain, b_ref));
+    }
+    REQUIRE_ALLCLOSE(both, both_ref, 1e-5, 1e-5);
+    REQUIRE_ALLCLOSE(left, left_ref, 1e-5, 1e-5);
+    REQUIRE_ALLCLOSE(right, right_ref, 1e-5, 1e-5);
+    // Both signs occur, so a missing relu or a relu of the wrong operand would show.
+    auto v = both_ref.to_vector<float>();
+    REQUIRE(std::count(v.begin(), v.end(), 0.0f) > 0);
+    REQUIRE(std::count_if(v.begin(), v.end(), [](float e) { return e > 0; }) > 0);
+  }
+  // No blocked operand: the composite, plain result.
+  Tensor p = random_tensor({2, 32, 7, 7}, kFloat32, 36);
+  Tensor q = random_tensor({2, 32, 7, 7}, kFloat32, 37);
+  Tensor pq = ops::add_relu(p, q);
+  REQUIRE(onednn::blocked_of(pq) == nullptr);
+  REQUIRE(pq.to_vector<float>() == ops::relu(ops::add(p, q)).to_vector<float>());
+}
+
 TEST_CASE("add falls back where the blocked form does not apply", "[onednn][elementwise]") {
   FastPaths on(true);
   auto [a, a_ref] = conv_result(32, 7);
@@ -87,7 +122,8 @@ TEST_CASE("a residual block on blocked tensors has the reference's values and gr
           "[onednn][elementwise]") {
   // out = relu(bn(conv2(relu(bn(conv1(x))))) + x); x is itself a blocked conv result, so the
   // engine sums x's two gradients, both blocked.
-  auto run = [](bool fast, std::vector<Tensor>& grads) {
+  // The block's end is relu(add(..)) or the fused add_relu; both against the reference.
+  auto run = [](bool fast, bool fused, std::vector<Tensor>& grads) {
     FastPaths mode(fast);
     std::vector<Tensor> p{random_tensor({2, 3, 8, 8}, kFloat32, 21).set_requires_grad(),
                           random_tensor({58, 3, 3, 3}, kFloat32, 22, 0.3).set_requires_grad(),
@@ -98,19 +134,24 @@ TEST_CASE("a residual block on blocked tensors has the reference's values and gr
     pad1.padding = {1, 1};
     Tensor x = conv2d(p[0], p[1], Tensor(), pad1);
     Tensor h = relu(batch_norm(conv2d(x, p[2], Tensor(), pad1), Tensor(), Tensor(), rm, rv, true, 0.1, 1e-5));
-    Tensor out = relu(add(batch_norm(conv2d(h, p[3], Tensor(), pad1), Tensor(), Tensor(), rm, rv, true, 0.1, 1e-5), x));
+    Tensor c2 = conv2d(h, p[3], Tensor(), pad1);
+    Tensor b2 = batch_norm(c2, Tensor(), Tensor(), rm, rv, true, 0.1, 1e-5);
+    Tensor out = fused ? add_relu(b2, x) : relu(add(b2, x));
     if (fast) REQUIRE(onednn::blocked_of(out) != nullptr);
     Tensor loss = sum(mul(out, random_tensor(out.sizes(), kFloat32, 25)));
     loss.backward();
     for (auto& t : p) grads.push_back(t.grad());
     return loss;
   };
-  std::vector<Tensor> gf, gr;
-  Tensor lf = run(true, gf), lr = run(false, gr);
-  REQUIRE_ALLCLOSE(lf, lr, 1e-3, 1e-3);
-  for (std::size_t i = 0; i < gf.size(); ++i) {
-    INFO("parameter " << i);
-    REQUIRE_ALLCLOSE(gf[i], gr[i], 1e-3, 1e-3);
+  for (bool fused : {false, true}) {
+    INFO("fused add_relu " << fused);
+    std::vector<Tensor> gf, gr;
+    Tensor lf = run(true, fused, gf), lr = run(false, fused, gr);
+    REQUIRE_ALLCLOSE(lf, lr, 1e-3, 1e-3);
+    for (std::size_t i = 0; i < gf.size(); ++i) {
+      INFO("parameter " << i);
+      REQUIRE_ALLCLOSE(gf[i], gr[i], 1e-3, 1e-3);
+    }
   }
 }
 
