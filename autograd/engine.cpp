@@ -58,9 +58,7 @@ void add_into_window(GradMap& grads, std::unordered_set<Node*>& owned, Node* to,
                      const Tensor& g) {
   auto it = grads.find(to);
   if (it == grads.end()) {
-    Tensor z = zeros(w.input_sizes, g.dtype(), g.device());
-    w.pick(z).copy_(g);
-    grads.emplace(to, std::move(z));
+    grads.emplace(to, w.scatter(g));
   } else {
     if (!owned.count(to)) it->second = it->second.clone();
     ops::add_(w.pick(it->second), g);

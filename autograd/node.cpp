@@ -167,13 +167,16 @@ Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output
   return attach(name, inputs, output, fn);
 }
 
+Tensor Window::scatter(const Tensor& g) const {
+  Tensor z = zeros(input_sizes, g.dtype(), g.device());
+  pick(z).copy_(g);
+  return z;
+}
+
 Tensor record_window(const char* name, const Tensor& x, Tensor output, Window window) {
   auto w = std::make_shared<const Window>(std::move(window));
-  Tensor y = record(name, {x}, std::move(output), [w](const Tensor& g) {
-    Tensor z = zeros(w->input_sizes, g.dtype(), g.device());
-    w->pick(z).copy_(g);
-    return Grads{z};
-  });
+  Tensor y = record(name, {x}, std::move(output),
+                    [w](const Tensor& g) { return Grads{w->scatter(g)}; });
   if (y.grad_fn()) y.grad_fn()->set_window(std::move(w));
   return y;
 }

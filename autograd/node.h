@@ -38,6 +38,8 @@ using BackwardFn = std::function<Grads(const Tensor& grad_output)>;
 struct Window {
   Shape input_sizes;
   std::function<Tensor(const Tensor& input_shaped)> pick;
+  // The input-sized gradient for g: zeros except pick's window, which holds g.
+  Tensor scatter(const Tensor& g) const;
 };
 
 struct Edge {
