@@ -1,7 +1,7 @@
 // The Winograd F(4x4, 3x3) backward-weights fast path (tensor/onednn/winograd.h) against the
-// float64 reference kernels: whole and partial 16-tile chunks, images whose sides are not
-// multiples of 4, the teacher's 128 → 64 layer, the bias, the layers it must refuse, and the
-// conv2d dispatch that routes to it.
+// float64 reference kernels: whole and partial 16-tile chunks (within and across images), images
+// whose sides are not multiples of 4, the teacher's 128 → 64 layer, the bias, the layers it must
+// refuse, and the conv2d dispatch that routes to it.
 #include <vector>
 
 #include "retort_config.h"
@@ -81,6 +81,10 @@ TEST_CASE("Winograd backward-weights matches the reference", "[conv][winograd]")
   SECTION("sides not multiples of 4: tiles cut by the image border") {
     check({2, 16, 7, 9}, 32, 5);
     check({1, 16, 5, 37}, 16, 7);
+  }
+  SECTION("one and four tiles per image: chunks of 16 tiles span images") {
+    check({21, 32, 4, 4}, 48, 11);  // 16 images, then a partial chunk of 5
+    check({5, 16, 8, 7}, 16, 13);   // 20 tiles: one whole chunk and 4 tiles
   }
   SECTION("the teacher's 128 -> 64 layer at 32x32") { check({2, 128, 32, 32}, 64, 9); }
 }
