@@ -1,6 +1,6 @@
 // Adam / AdamW update (see adam.h). The bias corrections are computed in double from the
 // parameter's own step count, then every scalar is converted to the parameter's type and the
-// update is one fused loop over p, g, m, v (and v̂). The arithmetic follows PyTorch's kernels term
+// update is one fused loop over p, g, m, v (and v̂), split across OpenMP threads when large. The arithmetic follows PyTorch's kernels term
 // by term (addcmul: v + (c·g)·g, addcdiv: p + (c·m)/denom) so float64 results agree to rounding.
 // CUDA parameters take the same loop as one fused kernel (tensor/cuda/optim.cu).
 #include "optim/adam.h"
@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "retort_config.h"
+#include "tensor/cpu/elementwise.h"
 #include "tensor/error.h"
 #if RETORT_WITH_CUDA
 #include "tensor/cuda/ops.h"
@@ -67,7 +68,8 @@ void Adam::update(const ParamGroup& group, const Tensor& p, const Tensor& g, Par
   }
 #endif
   const std::int64_t n = p.numel();
-  RETORT_DISPATCH_FLOATING(p.dtype(), name().c_str(), [&]<class T>() {
+  // dispatch_floating, not its macro: the loop's pragma cannot sit in a macro argument.
+  dispatch_floating(p.dtype(), name().c_str(), [&]<class T>() {
     T* __restrict pd = p.data<T>();
     const T* __restrict gd = g.data<T>();
     T* __restrict m = state.buffers[0].data<T>();
@@ -80,6 +82,7 @@ void Adam::update(const ParamGroup& group, const Tensor& p, const Tensor& g, Par
     const T b2 = static_cast<T>(o.beta2), c2 = static_cast<T>(1.0 - o.beta2);
     const T eps = static_cast<T>(o.eps), bc2 = static_cast<T>(bc2_sqrt);
     const T neg_step = static_cast<T>(-step_size);
+#pragma omp parallel for simd if (n > cpu::kParallelGrain)
     for (std::int64_t i = 0; i < n; ++i) {
       T gi = maximize ? -gd[i] : gd[i];
       if (l2) gi = gi + l2_wd * pd[i];

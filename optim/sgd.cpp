@@ -1,10 +1,12 @@
 // SGD update (see sgd.h). Each update is one fused loop over the packed parameter, gradient and
-// momentum buffer; the scalars are converted to the parameter's type first, as PyTorch does for
-// the alpha of add_, so float32 parameters are updated in float32 arithmetic. CUDA parameters take
-// the same loop as one fused kernel (tensor/cuda/optim.cu).
+// momentum buffer, split across OpenMP threads when large (run serially it left the other cores
+// idle); the scalars are converted to the parameter's type first, as PyTorch does for the alpha
+// of add_, so float32 parameters are updated in float32 arithmetic. CUDA parameters take the same
+// loop as one fused kernel (tensor/cuda/optim.cu).
 #include "optim/sgd.h"
 
 #include "retort_config.h"
+#include "tensor/cpu/elementwise.h"
 #include "tensor/error.h"
 #if RETORT_WITH_CUDA
 #include "tensor/cuda/ops.h"
@@ -45,7 +47,8 @@ void SGD::update(const ParamGroup& group, const Tensor& p, const Tensor& g, Para
   }
 #endif
   const std::int64_t n = p.numel();
-  RETORT_DISPATCH_FLOATING(p.dtype(), "SGD", [&]<class T>() {
+  // dispatch_floating, not its macro: the loop's pragma cannot sit in a macro argument.
+  dispatch_floating(p.dtype(), "SGD", [&]<class T>() {
     T* __restrict pd = p.data<T>();
     const T* __restrict gd = g.data<T>();
     T* __restrict bd = use_momentum ? state.buffers[0].data<T>() : nullptr;
@@ -55,6 +58,7 @@ void SGD::update(const ParamGroup& group, const Tensor& p, const Tensor& g, Para
     const T damp = static_cast<T>(1.0 - options_.dampening);
     const bool decay = *group.weight_decay != 0, maximize = options_.maximize;
     const bool nesterov = options_.nesterov;
+#pragma omp parallel for simd if (n > cpu::kParallelGrain)
     for (std::int64_t i = 0; i < n; ++i) {
       T d = maximize ? -gd[i] : gd[i];
       if (decay) d = d + wd * pd[i];

@@ -1,13 +1,17 @@
 // Tensor metadata, factories and data movement. Copies between layouts and dtypes go through
 // one strided loop (cpu::for_each_offset) so every view kind is handled in one place; on one GPU
 // the same job is the strided kernel of tensor/cuda (cuda::copy_, cuda::fill_), so copies, clones
-// and fills of cuda tensors never pass through the host.
+// and fills of cuda tensors never pass through the host. Fills of dense CPU memory are flat loops
+// split across OpenMP threads: zero_grad and the window-gradient buffers fill whole activations,
+// and a serial fill leaves the other cores waiting.
 #include "tensor/tensor.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
 #include "retort_config.h"
+#include "tensor/cpu/elementwise.h"
 #include "tensor/cpu/iter.h"
 #include "tensor/cuda/cuda_backend.h"
 #if RETORT_WITH_ONEDNN
@@ -137,9 +141,15 @@ void Tensor::fill_(double value) {
   if (device().is_cuda()) return cuda::fill_(*this, value);
 #endif
   RETORT_CHECK(device().is_cpu(), "fill_: only cpu tensors can be filled in place here");
-  RETORT_DISPATCH_ALL(dtype(), "fill_", [&]<class T>() {
+  dispatch_all(dtype(), "fill_", [&]<class T>() {  // not the macro: the body holds a pragma
     T* p = static_cast<T*>(raw_data());
     T v = static_cast<T>(value);
+    if (cpu::is_dense(*this)) {
+      const std::int64_t n = numel();
+#pragma omp parallel for simd if (n > cpu::kParallelGrain)
+      for (std::int64_t i = 0; i < n; ++i) p[i] = v;
+      return;
+    }
     cpu::for_each_offset<1>(sizes(), {&strides()}, [&](const auto& o) { p[o[0]] = v; });
   });
 }
@@ -200,7 +210,13 @@ Tensor full(const Shape& sizes, double value, DType dtype, Device device) {
 Tensor zeros(const Shape& sizes, DType dtype, Device device) {
   if (device.is_cpu()) {
     Tensor t = empty(sizes, dtype);
-    std::memset(t.raw_data(), 0, t.numel() * dtype_size(dtype));
+    char* p = static_cast<char*>(t.raw_data());
+    const std::int64_t bytes = t.numel() * static_cast<std::int64_t>(dtype_size(dtype));
+    constexpr std::int64_t kChunk = std::int64_t(4) * cpu::kParallelGrain;
+    const std::int64_t chunks = (bytes + kChunk - 1) / kChunk;
+#pragma omp parallel for if (chunks > 1)
+    for (std::int64_t c = 0; c < chunks; ++c)
+      std::memset(p + c * kChunk, 0, static_cast<std::size_t>(std::min(kChunk, bytes - c * kChunk)));
     return t;
   }
   return full(sizes, 0.0, dtype, device);

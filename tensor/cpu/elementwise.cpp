@@ -23,6 +23,21 @@ bool is_dense(const Tensor& t) {
   return true;
 }
 
+bool non_overlapping(const Tensor& t) {
+  const auto& sz = t.sizes();
+  const auto& st = t.strides();
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < sz.size(); ++i)
+    if (sz[i] != 1) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return st[a] < st[b]; });
+  std::int64_t extent = 1;  // 1 + the largest offset of the dims so far: the next stride's minimum
+  for (auto d : order) {
+    if (st[d] < extent) return false;
+    extent += st[d] * (sz[d] - 1);
+  }
+  return true;
+}
+
 Shape same_layout_strides(const Tensor& t) {
   if (t.is_contiguous() || !is_dense(t)) return contiguous_strides(t.sizes());
   // Size-1 dims may carry any stride in t; give them a harmless in-range one.

@@ -13,6 +13,8 @@ namespace retort::cpu {
 
 // True when t's elements fill [offset, offset + numel) exactly once (any dim order).
 bool is_dense(const Tensor& t);
+// True when no two indices of t address the same element (no zero or overlapping strides).
+bool non_overlapping(const Tensor& t);
 // A new tensor with t's sizes and, when t is dense, t's strides; otherwise packed row-major.
 Tensor empty_same_layout(const Tensor& t, DType dtype);
 // The strides empty_same_layout gives a result for t (t's own when dense, else packed).
@@ -82,6 +84,14 @@ void apply2_(const Tensor& a, const Tensor& b, F f) {
     return;
   }
   Shape sb = broadcast_strides(b.sizes(), b.strides(), a.sizes());
+  if (non_overlapping(a)) {  // e.g. a window of a larger buffer: rows, split across threads
+    for_each_row<2>(a.sizes(), {&a.strides(), &sb}, kParallelGrain,
+                    [&](const auto& o, std::int64_t len, const auto& s) {
+                      for (std::int64_t i = 0; i < len; ++i)
+                        ap[o[0] + i * s[0]] = f(ap[o[0] + i * s[0]], bp[o[1] + i * s[1]]);
+                    });
+    return;
+  }
   for_each_offset<2>(a.sizes(), {&a.strides(), &sb},
                      [&](const auto& o) { ap[o[0]] = f(ap[o[0]], bp[o[1]]); });
 }

@@ -66,4 +66,51 @@ void for_each_offset(const Shape& sizes, const std::array<const Shape*, K>& stri
   }
 }
 
+// The walk of for_each_offset cut into rows: adjacent dims are merged wherever every operand steps
+// across them as one (stride[d] == stride[d + 1]·size[d + 1]; size-1 dims dropped), and
+// f(offsets, len, steps) is called once per row of the merged shape, with the operands' offsets at
+// the row's start, the row's length and their strides along it. The rows run on OpenMP threads
+// when the walk has more than `grain` elements, so f may write only elements no other row reads
+// or writes (an operand written in place must not repeat elements).
+template <std::size_t K, class F>
+void for_each_row(const Shape& sizes, const std::array<const Shape*, K>& strides,
+                  std::int64_t grain, F&& f) {
+  if (shape_numel(sizes) == 0) return;
+  std::vector<std::int64_t> sz;
+  std::vector<std::array<std::int64_t, K>> st;
+  for (std::size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 1) continue;
+    std::array<std::int64_t, K> s{};
+    bool merge = !sz.empty();
+    for (std::size_t k = 0; k < K; ++k) {
+      s[k] = (*strides[k])[d];
+      merge = merge && st.back()[k] == s[k] * sizes[d];
+    }
+    if (merge) {
+      sz.back() *= sizes[d];
+      st.back() = s;
+    } else {
+      sz.push_back(sizes[d]);
+      st.push_back(s);
+    }
+  }
+  if (sz.empty()) {
+    f(std::array<std::int64_t, K>{}, std::int64_t{1}, std::array<std::int64_t, K>{});
+    return;
+  }
+  const std::int64_t len = sz.back(), rows = shape_numel(Shape(sz.begin(), sz.end() - 1));
+  const auto m = static_cast<std::int64_t>(sz.size());
+#pragma omp parallel for if (rows > 1 && rows * len > grain)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::array<std::int64_t, K> off{};
+    std::int64_t rest = r;
+    for (std::int64_t d = m - 2; d >= 0; --d) {
+      const std::int64_t i = rest % sz[d];
+      rest /= sz[d];
+      for (std::size_t k = 0; k < K; ++k) off[k] += i * st[d][k];
+    }
+    f(off, len, st.back());
+  }
+}
+
 }  // namespace retort::cpu

@@ -14,6 +14,8 @@
 
 #include "optim/optimizer.h"
 #include "support/helpers.h"
+#include "tensor/cpu/elementwise.h"
+#include "tensor/views.h"
 
 namespace retort::testing::optim_replay {
 
@@ -86,6 +88,29 @@ inline std::unique_ptr<optim::Optimizer> replay(const std::string& name, DType d
     REQUIRE_ALLCLOSE(flat(params), from_vector(rows[static_cast<std::size_t>(step)], {17}, kFloat64), atol, 0.0);
   }
   return opt;
+}
+
+// One parameter large enough that its update loop is split across OpenMP threads, against the
+// same values held as pieces small enough to run serially: after three steps with the same
+// gradients the two agree bit for bit.
+inline void check_split_update(const MakeOptimizer& make) {
+  constexpr std::int64_t kPiece = 12000, kPieces = 4;  // kPiece < cpu::kParallelGrain < the whole
+  Tensor whole = random_tensor({kPiece * kPieces}, kFloat32, 41);
+  std::vector<Tensor> pieces;
+  for (std::int64_t k = 0; k < kPieces; ++k)
+    pieces.push_back(ops::narrow(whole, 0, k * kPiece, kPiece).clone().set_requires_grad());
+  whole.set_requires_grad();
+  auto big = make({whole}), small = make(pieces);
+  for (int step = 0; step < 3; ++step) {
+    Tensor g = random_tensor({kPiece * kPieces}, kFloat32, 50 + static_cast<std::uint64_t>(step));
+    whole.set_grad(g.clone());
+    for (std::int64_t k = 0; k < kPieces; ++k)
+      pieces[static_cast<std::size_t>(k)].set_grad(ops::narrow(g, 0, k * kPiece, kPiece).clone());
+    big->step();
+    small->step();
+  }
+  for (std::int64_t k = 0; k < kPieces; ++k)
+    REQUIRE(max_abs_diff(ops::narrow(whole, 0, k * kPiece, kPiece), pieces[static_cast<std::size_t>(k)]) == 0.0);
 }
 
 }  // namespace retort::testing::optim_replay

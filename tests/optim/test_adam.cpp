@@ -36,6 +36,11 @@ TEST_CASE("Adam and AdamW match PyTorch", "[optim][adam]") {
   }
 }
 
+TEST_CASE("Adam: a large parameter's threaded update equals the serial one", "[optim][adam]") {
+  optim_replay::check_split_update(adam({.lr = 1e-2, .weight_decay = 1e-2, .amsgrad = true}));
+  optim_replay::check_split_update(adamw({.lr = 1e-2, .weight_decay = 0.1, .maximize = true}));
+}
+
 TEST_CASE("Adam state: buffers allocated once, steps counted per parameter", "[optim][adam]") {
   auto opt = optim_replay::replay("adam_amsgrad", kFloat64,
                                   adam({.lr = 0.05, .beta1 = 0.8, .beta2 = 0.9, .eps = 1e-6, .amsgrad = true, .maximize = true}),

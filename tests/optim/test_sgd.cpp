@@ -38,6 +38,11 @@ TEST_CASE("SGD matches PyTorch: nesterov, dampening, plain+maximize, param group
   }
 }
 
+TEST_CASE("SGD: a large parameter's threaded update equals the serial one", "[optim][sgd]") {
+  optim_replay::check_split_update(sgd({.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-2, .nesterov = true}));
+  optim_replay::check_split_update(sgd({.lr = 0.05, .weight_decay = 1e-2, .maximize = true}));
+}
+
 TEST_CASE("SGD state: per-parameter step counts and one momentum buffer", "[optim][sgd]") {
   auto opt = optim_replay::replay("sgd_nesterov", kFloat64,
                                   sgd({.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-2, .nesterov = true}), 1e-12);
