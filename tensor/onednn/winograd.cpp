@@ -17,16 +17,7 @@
 
 #include "tensor/onednn/common.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-
-#define RETORT_AVX512 __attribute__((target("avx512f")))
-
-// GCC 12's shuffle intrinsics read _mm512_undefined_ps(), which -Wuninitialized reports (GCC bug
-// 105593, fixed in GCC 13).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "tensor/onednn/winograd_tiles.h"
 
 namespace retort::onednn {
 
@@ -34,72 +25,7 @@ namespace retort::onednn {
 
 namespace {
 
-struct Dims {
-  std::int64_t N, C, O, H, W, TH, TW, T;  // T = N·TH·TW tiles
-};
-
-// r = Bᵀ·d for a 6-vector d of 16-channel registers.
-RETORT_AVX512 inline void bt(const __m512* d, __m512* r) {
-  r[0] = 4.f * d[0] - 5.f * d[2] + d[4];
-  r[1] = d[3] + d[4] - 4.f * (d[1] + d[2]);
-  r[2] = 4.f * (d[1] - d[2]) + d[4] - d[3];
-  r[3] = 2.f * (d[3] - d[1]) + d[4] - d[2];
-  r[4] = 2.f * (d[1] - d[3]) + d[4] - d[2];
-  r[5] = 4.f * d[1] - 5.f * d[3] + d[5];
-}
-
-// r = A·y for a 4-vector y (6 values).
-RETORT_AVX512 inline void a4(const __m512* y, __m512* r) {
-  const __m512 s02 = y[0] + y[2], s13 = y[1] + y[3];
-  const __m512 f02 = y[0] + 4.f * y[2], f13 = 2.f * y[1] + 8.f * y[3];
-  r[0] = y[0];
-  r[1] = s02 + s13;
-  r[2] = s02 - s13;
-  r[3] = f02 + f13;
-  r[4] = f02 - f13;
-  r[5] = y[3];
-}
-
-// Stores v at p, streaming past the caches (the transformed operands are written once and read
-// once by the products, and are larger than the caches) when p is 64-byte aligned.
-RETORT_AVX512 inline void put(float* p, __m512 v) {
-  if ((reinterpret_cast<std::uintptr_t>(p) & 63) == 0)
-    _mm512_stream_ps(p, v);
-  else
-    _mm512_storeu_ps(p, v);
-}
-
-// V for the tiles of tile row ty of image n, all channel blocks (so the 64-byte stores into each
-// V[p][t] row are contiguous).
-RETORT_AVX512 void input_tiles(const float* x, float* V, const Dims& d, std::int64_t n,
-                               std::int64_t ty) {
-  const __m512 zero = _mm512_setzero_ps();
-  for (std::int64_t tx = 0; tx < d.TW; ++tx) {
-    const std::int64_t t = (n * d.TH + ty) * d.TW + tx;
-    for (std::int64_t cb = 0; cb < d.C / 16; ++cb) {
-      const float* plane = x + (n * (d.C / 16) + cb) * d.H * d.W * 16;
-      __m512 e[6][6];  // e[k][j] = (Bᵀ·d)[k] for column j
-      for (int j = 0; j < 6; ++j) {
-        const std::int64_t s = 4 * tx - 1 + j;
-        __m512 col[6], r[6];
-        for (int i = 0; i < 6; ++i) {
-          const std::int64_t row = 4 * ty - 1 + i;
-          col[i] = row >= 0 && row < d.H && s >= 0 && s < d.W
-                       ? _mm512_loadu_ps(plane + (row * d.W + s) * 16)
-                       : zero;
-        }
-        bt(col, r);
-        for (int k = 0; k < 6; ++k) e[k][j] = r[k];
-      }
-      for (int k = 0; k < 6; ++k) {
-        __m512 v[6];
-        bt(e[k], v);
-        for (int l = 0; l < 6; ++l) put(V + ((k * 6 + l) * d.T + t) * d.C + cb * 16, v[l]);
-      }
-    }
-  }
-  _mm_sfence();
-}
+using namespace winograd;
 
 // Transposes the 16x16 block r[j][o] (j: tile, o: channel) in registers and stores the first
 // `count` tiles of channel o at out + o·stride.
@@ -130,7 +56,7 @@ RETORT_AVX512 void store_transposed(const float (*rows)[16], float* out, std::in
     for (int L = 0; L < 4; ++L) {
       float* dst = out + (4 * L + j) * stride;
       if (count == 16)
-        put(dst, col[L]);
+        put<true>(dst, col[L]);
       else
         _mm512_mask_storeu_ps(dst, mask, col[L]);
     }
@@ -247,16 +173,24 @@ bool winograd_weights_supported(const Shape& x, const Shape& w, const ops::Conv2
 }
 
 void winograd_backward_weights(const float* x, const float* gy, const Shape& xs, std::int64_t O,
-                               float* gw, float* gb) {
+                               float* gw, float* gb, WinogradStrategy strategy) {
   Dims d{xs[0], xs[1], O, xs[2], xs[3], (xs[2] + 3) / 4, (xs[3] + 3) / 4, 0};
   d.T = d.N * d.TH * d.TW;
-  Tensor V = empty({36 * d.T * d.C}), M = empty({36 * d.O * d.T}), dU = empty({36 * d.O * d.C});
+  Tensor dU = empty({36 * d.O * d.C});
+  if (strategy == WinogradStrategy::chunked ||
+      (strategy == WinogradStrategy::automatic && chunked_applies(d.C, d.O))) {
+    chunked_products(x, gy, d, dU.data<float>(), gb);
+    output_weights(dU.data<float>(), nullptr, d, gw, nullptr);
+    return;
+  }
+  Tensor V = empty({36 * d.T * d.C}), M = empty({36 * d.O * d.T});
   float* v = V.data<float>();
   float* m = M.data<float>();
-  const std::int64_t OB = d.O / 16;
+  const std::int64_t OB = d.O / 16, per_image = d.TH * d.TW;
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::int64_t n = 0; n < d.N; ++n)
-    for (std::int64_t ty = 0; ty < d.TH; ++ty) input_tiles(x, v, d, n, ty);
+    for (std::int64_t ty = 0; ty < d.TH; ++ty)
+      input_tiles<true>(x, v, d, n, ty, d.T * d.C, n * per_image);
   const std::int64_t chunks = (d.T + 15) / 16;
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::int64_t k = 0; k < chunks; ++k)
@@ -274,7 +208,7 @@ bool winograd_weights_supported(const Shape&, const Shape&, const ops::Conv2dPar
 }
 
 void winograd_backward_weights(const float*, const float*, const Shape&, std::int64_t, float*,
-                               float*) {
+                               float*, WinogradStrategy) {
   throw std::logic_error("conv2d winograd backward-weights: needs x86-64 with AVX-512");
 }
 

@@ -34,12 +34,14 @@ void check_rows(const Tensor& a, const Tensor& b, std::int64_t grain) {
             << shape_str(b.strides()) << ", grain " << grain);
   const Shape sb = cpu::broadcast_strides(b.sizes(), b.strides(), a.sizes());
   auto serial = pairs([&](auto visit) {
-    cpu::for_each_offset<2>(a.sizes(), {&a.strides(), &sb}, [&](const auto& o) { visit(o[0], o[1]); });
+    cpu::for_each_offset<2>(a.sizes(), {&a.strides(), &sb},
+                            [&](const auto& o) { visit(o[0], o[1]); });
   });
   auto rows = pairs([&](auto visit) {
     cpu::for_each_row<2>(a.sizes(), {&a.strides(), &sb}, grain,
                          [&](const auto& o, std::int64_t len, const auto& s) {
-                           for (std::int64_t i = 0; i < len; ++i) visit(o[0] + i * s[0], o[1] + i * s[1]);
+                           for (std::int64_t i = 0; i < len; ++i)
+                             visit(o[0] + i * s[0], o[1] + i * s[1]);
                          });
   });
   REQUIRE(static_cast<std::int64_t>(serial.size()) == a.numel());

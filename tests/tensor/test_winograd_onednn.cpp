@@ -1,7 +1,8 @@
 // The Winograd F(4x4, 3x3) backward-weights fast path (tensor/onednn/winograd.h) against the
-// float64 reference kernels: whole and partial 16-tile chunks (within and across images), images
-// whose sides are not multiples of 4, the teacher's 128 → 64 layer, the bias, the layers it must
-// refuse, and the conv2d dispatch that routes to it.
+// float64 reference kernels, each case in both strategies (whole-batch buffers, per-thread chunks
+// of images): whole and partial 16-tile chunks (within and across images), chunks of images with a
+// partial last one, images whose sides are not multiples of 4, the teacher's 128 → 64 layer, the
+// bias, the layers it must refuse, and the conv2d dispatch that routes to it.
 #include <vector>
 
 #include "retort_config.h"
@@ -42,8 +43,10 @@ std::vector<float> nchw16c(const Tensor& t) {
 // the largest weight gradient. Measured errors: 1.3e-6 to 6e-6 of it on these shapes, 1e-5 with
 // 1024 tiles (oneDNN's Winograd kernel: 1e-6 and 7e-7), as float32 F(4x4, 3x3) transforms go;
 // a coefficient off by 0.1% gives errors near 1e-3.
-void check(const Shape& x_sizes, std::int64_t O, std::uint64_t seed) {
-  INFO("x " << shape_str(x_sizes) << ", " << O << " output channels");
+void check_with(const Shape& x_sizes, std::int64_t O, std::uint64_t seed,
+                onednn::WinogradStrategy strategy) {
+  INFO("x " << shape_str(x_sizes) << ", " << O << " output channels, strategy "
+            << static_cast<int>(strategy));
   const Shape w_sizes{O, x_sizes[1], 3, 3};
   const Shape y_sizes{x_sizes[0], O, x_sizes[2], x_sizes[3]};
   REQUIRE(onednn::winograd_weights_supported(x_sizes, w_sizes, pad1()));
@@ -52,7 +55,7 @@ void check(const Shape& x_sizes, std::int64_t O, std::uint64_t seed) {
   std::vector<float> xb = nchw16c(x), gyb = nchw16c(gy);
   Tensor gw = empty(w_sizes), gb = empty({O});
   onednn::winograd_backward_weights(xb.data(), gyb.data(), x_sizes, O, gw.data<float>(),
-                                    gb.data<float>());
+                                    gb.data<float>(), strategy);
   Tensor ref_w = cpu::conv2d_backward_weight(gy.to(kFloat64), x.to(kFloat64), w_sizes, pad1());
   Tensor ref_b = cpu::conv2d_backward_bias(gy.to(kFloat64));
   const double scale = testing::max_abs_diff(ref_w, zeros(w_sizes, kFloat64));
@@ -60,8 +63,15 @@ void check(const Shape& x_sizes, std::int64_t O, std::uint64_t seed) {
   REQUIRE_ALLCLOSE(gb, ref_b, 1e-6 * scale, 0.0);
   // Without a bias the weights come out the same.
   Tensor gw2 = empty(w_sizes);
-  onednn::winograd_backward_weights(xb.data(), gyb.data(), x_sizes, O, gw2.data<float>(), nullptr);
+  onednn::winograd_backward_weights(xb.data(), gyb.data(), x_sizes, O, gw2.data<float>(), nullptr,
+                                    strategy);
   REQUIRE(testing::max_abs_diff(gw2, gw) == 0.0);
+}
+
+// Both strategies (winograd.h), forced, on the same layer.
+void check(const Shape& x_sizes, std::int64_t O, std::uint64_t seed) {
+  check_with(x_sizes, O, seed, onednn::WinogradStrategy::whole_batch);
+  check_with(x_sizes, O, seed, onednn::WinogradStrategy::chunked);
 }
 
 bool available() {
@@ -85,6 +95,10 @@ TEST_CASE("Winograd backward-weights matches the reference", "[conv][winograd]")
   SECTION("one and four tiles per image: chunks of 16 tiles span images") {
     check({21, 32, 4, 4}, 48, 11);  // 16 images, then a partial chunk of 5
     check({5, 16, 8, 7}, 16, 13);   // 20 tiles: one whole chunk and 4 tiles
+  }
+  SECTION("chunks of whole images: several per thread, a partial last one, one image per chunk") {
+    check({37, 16, 8, 8}, 32, 15);  // 16 images (64 tiles) per chunk: 16, 16, 5
+    check({3, 16, 40, 36}, 16, 17);  // 90 tiles per image
   }
   SECTION("the teacher's 128 -> 64 layer at 32x32") { check({2, 128, 32, 32}, 64, 9); }
 }
@@ -134,6 +148,9 @@ TEST_CASE("conv2d routes a Winograd layer through the path", "[conv][winograd]")
   // oneDNN picks Winograd for forward and backward-data, so x and gy reach the backward-weights
   // path in nChw16c without a reorder.
   SECTION("32 -> 32 channels at 16x16") { check_routed({4, 32, 16, 16}, 32, 21); }
+  SECTION("128 -> 128 channels at 8x8: the whole-batch strategy") {
+    check_routed({2, 128, 8, 8}, 128, 41);
+  }
   SECTION("64 -> 64 channels at 4x4: one tile per image, as in vgg's last stages") {
     check_routed({4, 64, 4, 4}, 64, 31);
   }
