@@ -7,16 +7,26 @@
 
 namespace retort::cpu {
 
+namespace {
+
+// t's dims of size > 1, by increasing stride.
+std::vector<std::size_t> dims_by_stride(const Tensor& t) {
+  const auto& st = t.strides();
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < t.sizes().size(); ++i)
+    if (t.sizes()[i] != 1) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return st[a] < st[b]; });
+  return order;
+}
+
+}  // namespace
+
 bool is_dense(const Tensor& t) {
   if (t.is_contiguous()) return true;
   const auto& sz = t.sizes();
   const auto& st = t.strides();
-  std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < sz.size(); ++i)
-    if (sz[i] != 1) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return st[a] < st[b]; });
   std::int64_t expect = 1;
-  for (auto d : order) {
+  for (auto d : dims_by_stride(t)) {
     if (st[d] != expect) return false;
     expect *= sz[d];
   }
@@ -26,12 +36,8 @@ bool is_dense(const Tensor& t) {
 bool non_overlapping(const Tensor& t) {
   const auto& sz = t.sizes();
   const auto& st = t.strides();
-  std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < sz.size(); ++i)
-    if (sz[i] != 1) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return st[a] < st[b]; });
   std::int64_t extent = 1;  // 1 + the largest offset of the dims so far: the next stride's minimum
-  for (auto d : order) {
+  for (auto d : dims_by_stride(t)) {
     if (st[d] < extent) return false;
     extent += st[d] * (sz[d] - 1);
   }

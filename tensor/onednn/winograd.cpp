@@ -69,28 +69,12 @@ RETORT_AVX512 void store_transposed(const float (*rows)[16], float* out, std::in
 RETORT_AVX512 void gradient_tiles(const float* gy, float* M, const Dims& d, std::int64_t ob,
                                   std::int64_t t0, int count) {
   const std::int64_t per_image = d.TH * d.TW;
-  const __m512 zero = _mm512_setzero_ps();
   alignas(64) float buf[36][16][16];  // [p][tile][channel]
   for (int j = 0; j < count; ++j) {
     const std::int64_t n = (t0 + j) / per_image, i = (t0 + j) % per_image;
-    const std::int64_t ty = i / d.TW, tx = i % d.TW;
-    const float* plane = gy + (n * (d.O / 16) + ob) * d.H * d.W * 16;
-    __m512 z[6][4];  // z[k][jj] = (A·dy)[k] for column jj
-    for (int jj = 0; jj < 4; ++jj) {
-      const std::int64_t s = 4 * tx + jj;
-      __m512 col[4], r[6];
-      for (int i = 0; i < 4; ++i) {
-        const std::int64_t row = 4 * ty + i;
-        col[i] = row < d.H && s < d.W ? _mm512_loadu_ps(plane + (row * d.W + s) * 16) : zero;
-      }
-      a4(col, r);
-      for (int k = 0; k < 6; ++k) z[k][jj] = r[k];
-    }
-    for (int k = 0; k < 6; ++k) {
-      __m512 m[6];
-      a4(z[k], m);
-      for (int l = 0; l < 6; ++l) _mm512_store_ps(buf[k * 6 + l][j], m[l]);
-    }
+    __m512 m[36];
+    gradient_tile(gy + (n * (d.O / 16) + ob) * d.H * d.W * 16, d, i / d.TW, i % d.TW, m);
+    for (int p = 0; p < 36; ++p) _mm512_store_ps(buf[p][j], m[p]);
   }
   for (int p = 0; p < 36; ++p)
     store_transposed(buf[p], M + (p * d.O + ob * 16) * d.T + t0, d.T, count);

@@ -29,28 +29,12 @@ constexpr std::int64_t kChunkTiles = 64;
 // M + p·stride.
 RETORT_AVX512 void gradient_tiles(const float* gy, float* M, const Dims& d, std::int64_t n,
                                   std::int64_t ty, std::int64_t stride, std::int64_t t0) {
-  const __m512 zero = _mm512_setzero_ps();
   for (std::int64_t tx = 0; tx < d.TW; ++tx) {
     const std::int64_t t = t0 + ty * d.TW + tx;
     for (std::int64_t ob = 0; ob < d.O / 16; ++ob) {
-      const float* plane = gy + (n * (d.O / 16) + ob) * d.H * d.W * 16;
-      __m512 z[6][4];  // z[k][jj] = (A·dy)[k] for column jj
-      for (int jj = 0; jj < 4; ++jj) {
-        const std::int64_t s = 4 * tx + jj;
-        __m512 col[4], r[6];
-        for (int i = 0; i < 4; ++i) {
-          const std::int64_t row = 4 * ty + i;
-          col[i] = row < d.H && s < d.W ? _mm512_loadu_ps(plane + (row * d.W + s) * 16) : zero;
-        }
-        a4(col, r);
-        for (int k = 0; k < 6; ++k) z[k][jj] = r[k];
-      }
-      for (int k = 0; k < 6; ++k) {
-        __m512 m[6];
-        a4(z[k], m);
-        for (int l = 0; l < 6; ++l)
-          _mm512_storeu_ps(M + (k * 6 + l) * stride + t * d.O + ob * 16, m[l]);
-      }
+      __m512 m[36];
+      gradient_tile(gy + (n * (d.O / 16) + ob) * d.H * d.W * 16, d, ty, tx, m);
+      for (int p = 0; p < 36; ++p) _mm512_storeu_ps(M + p * stride + t * d.O + ob * 16, m[p]);
     }
   }
 }

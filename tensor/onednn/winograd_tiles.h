@@ -57,6 +57,25 @@ RETORT_AVX512 inline void put(float* p, __m512 v) {
     _mm512_storeu_ps(p, v);
 }
 
+// m[6k + l] = (A·dy·Aᵀ)[k][l] for the 4x4 output-gradient tile (ty, tx) of the 16 channels of
+// plane (zero past H, W).
+RETORT_AVX512 inline void gradient_tile(const float* plane, const Dims& d, std::int64_t ty,
+                                        std::int64_t tx, __m512* m) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 z[6][4];  // z[k][jj] = (A·dy)[k] for column jj
+  for (int jj = 0; jj < 4; ++jj) {
+    const std::int64_t s = 4 * tx + jj;
+    __m512 col[4], r[6];
+    for (int i = 0; i < 4; ++i) {
+      const std::int64_t row = 4 * ty + i;
+      col[i] = row < d.H && s < d.W ? _mm512_loadu_ps(plane + (row * d.W + s) * 16) : zero;
+    }
+    a4(col, r);
+    for (int k = 0; k < 6; ++k) z[k][jj] = r[k];
+  }
+  for (int k = 0; k < 6; ++k) a4(z[k], m + 6 * k);
+}
+
 // V[p][t][c] for the tiles of tile row ty of image n, all channel blocks (so the 64-byte stores
 // into each V[p][t] row are contiguous): t = t0 + ty·TW + tx, V[p] starting at V + p·stride.
 template <bool Stream>
