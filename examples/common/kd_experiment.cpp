@@ -203,11 +203,13 @@ Objective cross_entropy_objective() {
   return o;
 }
 
+// F::kl_div takes 0·log 0 as 0: written as p·(log p − log q) with log(softmax), a teacher
+// probability that underflows to 0 (a logit gap above ≈ 100·T in float32) gave 0·(−inf) = NaN.
 kd::Term seed_kl_term(double T, double weight) {
   return {"kd", weight, [T](const kd::Context& c) {
-            Tensor p = softmax(c.teacher_logits / T, -1);
-            return sum(p * (log(p) - log_softmax(c.student_logits / T, -1))) /
-                   static_cast<double>(c.targets.numel()) * (T * T);
+            return F::kl_div(log_softmax(c.student_logits / T, -1),
+                             softmax(c.teacher_logits / T, -1), F::Reduction::BatchMean) *
+                   (T * T);
           }};
 }
 

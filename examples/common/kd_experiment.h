@@ -117,7 +117,8 @@ struct Objective {
 // The single term "ce": cross_entropy(student_logits, targets), weight 1.
 Objective cross_entropy_objective();
 // The seed's Hinton term "kd" (cifar10_kd's formula): with p = softmax(t/T) [B, K],
-//   T²·Σ_{b,k} p·(log p − log_softmax(s/T)) / B.
+//   T²·Σ_{b,k} p·(log p − log_softmax(s/T)) / B, with 0·log 0 = 0 (F::kl_div, batchmean), so it
+// equals kd::kd_loss (examples/seed_kl_check.cpp checks both, and an underflowing p).
 kd::Term seed_kl_term(double T, double weight);
 
 struct EpochRow {
