@@ -1,7 +1,8 @@
 // Adam / AdamW update (see adam.h). The bias corrections are computed in double from the
 // parameter's own step count, then every scalar is converted to the parameter's type and the
-// update is one fused loop over p, g, m, v (and v̂), split across OpenMP threads when large. The arithmetic follows PyTorch's kernels term
-// by term (addcmul: v + (c·g)·g, addcdiv: p + (c·m)/denom) so float64 results agree to rounding.
+// update is one fused loop over p, g, m, v (and v̂), split across OpenMP threads when large. The
+// arithmetic follows PyTorch's kernels term by term (addcmul: v + (c·g)·g, addcdiv:
+// p + (c·m)/denom) so float64 results agree to rounding.
 // CUDA parameters take the same loop as one fused kernel (tensor/cuda/optim.cu).
 #include "optim/adam.h"
 
