@@ -171,7 +171,7 @@ Tensor backward_blocked(const Tensor& g, const Tensor& x, const Tensor& weight, 
   std::lock_guard<std::mutex> lock(scratch_mutex());
   BnPrim& p = backward_prim(bx->desc, eps, training, mask.defined());
   // gd and bg keep g's bytes (plain or blocked) alive while the primitive reads them.
-  const Tensor gd = dense_or_packed(g);
+  const Tensor gd = readable_or_packed(g);
   auto bg = blocked_of(gd);
   const dnnl::memory gm = in_layout(gd, bx->desc, Slot::DiffDst);
   Tensor buffer = blocked_buffer(bx->desc);

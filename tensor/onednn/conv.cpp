@@ -145,7 +145,7 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias
   const memory::desc want = plan.pd.src_desc();
   auto bx = blocked_of(x_in);
   if (bx && bx->desc != want) bx = nullptr;
-  const Tensor x = bx ? Tensor() : dense_or_packed(x_in);
+  const Tensor x = bx ? Tensor() : readable_or_packed(x_in);
   memory xm = bx ? bx->memory() : memory(canonical_desc(x), engine(), x.raw_data());
   if (bx && saved) *saved = std::make_shared<ConvSaved>(ConvSaved{want, bx->buffer});
   if (!bx && xm.get_desc() != want) {
@@ -177,7 +177,7 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
   const Geometry g = geometry(x_in.sizes(), w_in.sizes(), p);
   // Operands wrapped below must outlive the primitives' execution, hence named (gy_blocked keeps
   // gy's blocked copy alive even if gy's plain bytes get written meanwhile).
-  const Tensor gy = dense_or_packed(gy_in);
+  const Tensor gy = readable_or_packed(gy_in);
   const auto gy_blocked = blocked_of(gy);
   ops::Conv2dGrads r;
   // gy in the backward-data layout, kept so backward-weights can reuse it when its layout agrees.
@@ -208,7 +208,7 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
     const memory::desc gy16(g.dst, memory::data_type::f32, memory::format_tag::nChw16c);
     memory gym = gy_data && gy_data.get_desc() == gy16 ? gy_data
                                                        : in_layout(gy, gy16, Slot::DiffDst2);
-    const Tensor x = saved && saved->desc == x16 ? Tensor() : dense_or_packed(x_in);
+    const Tensor x = saved && saved->desc == x16 ? Tensor() : readable_or_packed(x_in);
     memory xm = x.defined() ? in_layout(x, x16, Slot::Src)
                             : memory(saved->desc, engine(), saved->buffer.raw_data());
     r.weight = empty(w_in.sizes());
@@ -233,7 +233,7 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
     if (depthwise && runs_on_gemm(plan.pd)) {
       // x's own bytes (not a scratch slot: the padded copy goes into one).
       const auto bx = saved ? nullptr : blocked_of(x_in);
-      const Tensor xp = saved || bx ? Tensor() : dense_or_packed(x_in);
+      const Tensor xp = saved || bx ? Tensor() : readable_or_packed(x_in);
       const memory xsrc = saved ? memory(saved->desc, engine(), saved->buffer.raw_data())
                           : bx  ? bx->memory()
                                 : memory(canonical_desc(xp), engine(), xp.raw_data());
@@ -253,7 +253,8 @@ ops::Conv2dGrads conv2d_backward(const Tensor& gy_in, const Tensor& x_in, const 
     memory gwm = gw_user.get_desc() == plan.pd.diff_weights_desc()
                      ? gw_user
                      : slot_memory(Slot::DiffWeights, plan.pd.diff_weights_desc());
-    const Tensor x = saved && saved->desc == plan.pd.src_desc() ? Tensor() : dense_or_packed(x_in);
+    const Tensor x =
+        saved && saved->desc == plan.pd.src_desc() ? Tensor() : readable_or_packed(x_in);
     memory xm = x.defined() ? in_layout(x, plan.pd.src_desc(), Slot::Src)
                             : memory(saved->desc, engine(), saved->buffer.raw_data());
     Args args{{DNNL_ARG_DIFF_DST, gym}, {DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_WEIGHTS, gwm}};

@@ -77,7 +77,7 @@ bool depthwise_weights_padded(const memory& x, const Tensor& gy, const Shape& xs
   std::memset(xpad.get_data_handle(), 0, src.get_size());
   const memory::desc inner = src.submemory_desc(dims_of(xs), {0, 0, p.padding[0], p.padding[1]});
   reorder(x, memory(inner, engine(), xpad.get_data_handle()));
-  const Tensor gyd = dense_or_packed(gy);
+  const Tensor gyd = readable_or_packed(gy);
   const memory gym = in_layout(gyd, plan.pd.diff_dst_desc(), Slot::DiffDst2);
   const memory gw_user(memory::desc({xs[1], 1, 1, ws[2], ws[3]}, memory::data_type::f32,
                                     memory::format_tag::goihw),

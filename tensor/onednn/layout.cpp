@@ -56,6 +56,8 @@ std::optional<Shape> plain_strides(const dnnl::memory::desc& d) {
 
 Tensor dense_or_packed(const Tensor& t) { return cpu::is_dense(t) ? t : t.contiguous(); }
 
+Tensor readable_or_packed(const Tensor& t) { return cpu::non_overlapping(t) ? t : t.contiguous(); }
+
 Tensor empty_strided(const Shape& sizes, const Shape& strides) {
   return as_strided(empty({shape_numel(sizes)}), sizes, strides, 0);
 }

@@ -18,6 +18,10 @@ std::optional<Shape> plain_strides(const dnnl::memory::desc& d);
 // t when its elements fill one dense block (any dim order, e.g. NCHW or NHWC), else a packed copy:
 // oneDNN primitives take such tensors in place.
 Tensor dense_or_packed(const Tensor& t);
+// t when a strided oneDNN desc (canonical_desc) reads it in place, that is no element is addressed
+// twice (a channel slice, a strided view of a gradient), else a packed copy. For operands that
+// are reordered into a primitive's layout anyway: the reorder reads the view, with no copy first.
+Tensor readable_or_packed(const Tensor& t);
 
 // A new float32 tensor of `sizes` laid out with `strides` (a dense permutation of the dims).
 Tensor empty_strided(const Shape& sizes, const Shape& strides);

@@ -10,6 +10,7 @@
 #include "support/helpers.h"
 #include "tensor/batch_norm.h"
 #include "tensor/conv.h"
+#include "tensor/views.h"
 #if RETORT_WITH_ONEDNN
 #include "tensor/onednn/blocked.h"
 #include "tensor/onednn/common.h"
@@ -107,6 +108,39 @@ TEST_CASE("blocked batch norm leaves the padding channels zero", "[onednn][batch
     for (std::int64_t hw = 0; hw < 36; ++hw)
       for (std::int64_t c2 = 58; c2 < Cp; ++c2)
         REQUIRE(buf[((n * (Cp / blk) + c2 / blk) * 36 + hw) * blk + c2 % blk] == 0.0f);
+}
+
+TEST_CASE("blocked batch norm takes a strided view as its gradient", "[onednn][batch_norm]") {
+  // A channel shuffle's gradient reaches each half as every other channel of a wider tensor; the
+  // blocked backward reads that view in place. Same values as the packed gradient and as the
+  // reference kernels.
+  const ops::Conv2dParams p{{1, 1}, {1, 1}, {1, 1}, 1};
+  Tensor x = random_tensor({2, 8, 6, 6}, kFloat32, 31);
+  Tensor w = random_tensor({58, 8, 3, 3}, kFloat32, 32, 0.3);
+  Tensor gamma = random_tensor({58}, kFloat32, 33), beta = random_tensor({58}, kFloat32, 34);
+  Tensor wide = random_tensor({2, 58, 2, 6, 6}, kFloat32, 35);
+  Tensor g = ops::select(wide, 2, 1);  // [2, 58, 6, 6], channel stride 72
+  REQUIRE_FALSE(g.is_contiguous());
+  ops::BatchNormGrads view, packed, ref;
+  {
+    FastPaths on(true);
+    Tensor c = ops::conv2d_forward(x, w, Tensor(), p, nullptr);
+    auto f = ops::batch_norm_train(c, gamma, beta, Tensor(), Tensor(), 0.1, 1e-5);
+    REQUIRE(onednn::blocked_of(c) != nullptr);
+    view = ops::batch_norm_backward(g, c, gamma, f.mean, f.var, 1e-5, true);
+    packed = ops::batch_norm_backward(g.contiguous(), c, gamma, f.mean, f.var, 1e-5, true);
+  }
+  {
+    FastPaths off(false);
+    Tensor c = ops::conv2d_forward(x, w, Tensor(), p, nullptr);
+    auto f = ops::batch_norm_train(c, gamma, beta, Tensor(), Tensor(), 0.1, 1e-5);
+    ref = ops::batch_norm_backward(g, c, gamma, f.mean, f.var, 1e-5, true);
+  }
+  REQUIRE_ALLCLOSE(view.gx, packed.gx, 0.0, 0.0);
+  REQUIRE_ALLCLOSE(view.gweight, packed.gweight, 0.0, 0.0);
+  REQUIRE_ALLCLOSE(view.gx, ref.gx, 1e-4, 1e-4);
+  REQUIRE_ALLCLOSE(view.gweight, ref.gweight, 1e-4, 1e-4);
+  REQUIRE_ALLCLOSE(view.gbias, ref.gbias, 1e-4, 1e-4);
 }
 
 TEST_CASE("batch norm on plain and float64 inputs keeps the input's layout", "[onednn][batch_norm]") {
