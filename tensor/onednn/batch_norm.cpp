@@ -6,6 +6,9 @@
 // longer than all the convolutions of a zoo training step, plus a reorder of every convolution
 // output to NCHW and back. On nChw16c it runs its jit kernel.
 //
+// Training-mode batch norm on nChw16c runs the kernels of batch_norm_avx512.h instead of the
+// primitive where the CPU has AVX-512: fewer passes over the activation (that file says why).
+//
 // Why a fused relu (fuse_norm_relu): nearly every batch norm of the zoo networks feeds a relu, and
 // a separate relu is one more pass over the activation forward and one backward. Fused, the
 // training forward records which outputs were kept in a workspace (a bit or byte per element) and
@@ -14,6 +17,7 @@
 
 #include <unordered_map>
 
+#include "tensor/onednn/batch_norm_avx512.h"
 #include "tensor/onednn/blocked.h"
 #include "tensor/onednn/common.h"
 #include "tensor/onednn/layout.h"
@@ -125,6 +129,17 @@ std::shared_ptr<const Blocked> blocked_input(const Tensor& x) {
   return blocked_of(x);
 }
 
+// Whether the training-mode kernels of batch_norm_avx512.h take data in layout d: float32
+// nChw16c on an AVX-512 CPU. Eval mode and other layouts stay on oneDNN's primitives.
+bool own_kernel(const dnnl::memory::desc& d) {
+  return batch_norm16_supported() &&
+         d == dnnl::memory::desc(d.dims(), dnnl::memory::data_type::f32,
+                                 dnnl::memory::format_tag::nChw16c);
+}
+
+const float* floats(const Tensor& t) { return static_cast<const float*>(t.raw_data()); }
+float* floats_out(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
+
 }  // namespace
 
 void batch_norm_forward_training(const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -158,6 +173,14 @@ Tensor forward_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias
   if (p.ws.get_size() > 0) *mask = blocked_buffer(p.ws);
   Tensor buffer = blocked_buffer(bx->desc);
   Tensor y = deferred(x.sizes(), x.strides(), bx->desc, buffer);
+  if (training && own_kernel(bx->desc)) {
+    const auto& d = bx->desc.dims();
+    batch_norm16_forward_training(
+        static_cast<const float*>(bx->memory().get_data_handle()), floats(weight), floats(bias),
+        floats_out(buffer), mask ? static_cast<std::uint16_t*>(mask->raw_data()) : nullptr,
+        floats_out(mean), floats_out(var), d[0], d[1], d[2] * d[3], eps);
+    return y;
+  }
   run_forward(p, bx->memory(), dnnl::memory(bx->desc, engine(), buffer.raw_data()), weight, bias,
               mean, var, mask ? *mask : Tensor());
   return y;
@@ -176,6 +199,16 @@ Tensor backward_blocked(const Tensor& g, const Tensor& x, const Tensor& weight, 
   const dnnl::memory gm = in_layout(gd, bx->desc, Slot::DiffDst);
   Tensor buffer = blocked_buffer(bx->desc);
   Tensor gx = deferred(x.sizes(), x.strides(), bx->desc, buffer);
+  if (training && own_kernel(bx->desc) && gm.get_desc() == bx->desc) {
+    const auto& d = bx->desc.dims();
+    batch_norm16_backward(
+        static_cast<const float*>(bx->memory().get_data_handle()),
+        static_cast<const float*>(gm.get_data_handle()),
+        mask.defined() ? static_cast<const std::uint16_t*>(mask.raw_data()) : nullptr,
+        floats(weight), floats(mean), floats(var), floats_out(buffer), floats_out(gweight),
+        floats_out(gbias), d[0], d[1], d[2] * d[3], eps);
+    return gx;
+  }
   run_backward(p, gm, bx->memory(), dnnl::memory(bx->desc, engine(), buffer.raw_data()), weight,
                mean, var, gweight, gbias, mask);
   return gx;
