@@ -22,6 +22,8 @@
 #include "tensor/onednn/common.h"
 #include "tensor/onednn/layout.h"
 #include "tensor/onednn/strided.h"
+#include "tensor/error.h"
+#include "tensor/shape.h"
 
 namespace retort::onednn {
 
@@ -169,18 +171,22 @@ Tensor forward_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias
                        bool relu = false, Tensor* mask = nullptr) {
   auto bx = blocked_input(x);
   if (!bx) return Tensor();
-  BnPrim& p = forward_prim(bx->desc, eps, training, relu);
-  if (p.ws.get_size() > 0) *mask = blocked_buffer(p.ws);
   Tensor buffer = blocked_buffer(bx->desc);
   Tensor y = deferred(x.sizes(), x.strides(), bx->desc, buffer);
   if (training && own_kernel(bx->desc)) {
     const auto& d = bx->desc.dims();
-    batch_norm16_forward_training(
-        static_cast<const float*>(bx->memory().get_data_handle()), floats(weight), floats(bias),
-        floats_out(buffer), mask ? static_cast<std::uint16_t*>(mask->raw_data()) : nullptr,
-        floats_out(mean), floats_out(var), d[0], d[1], d[2] * d[3], eps);
+    std::uint16_t* bits = nullptr;
+    if (relu) {
+      *mask = empty({(batch_norm16_mask_words(d[0], d[1], d[2] * d[3]) + 1) / 2});
+      bits = static_cast<std::uint16_t*>(mask->raw_data());
+    }
+    batch_norm16_forward_training(static_cast<const float*>(bx->memory().get_data_handle()),
+                                  floats(weight), floats(bias), floats_out(buffer), bits,
+                                  floats_out(mean), floats_out(var), d[0], d[1], d[2] * d[3], eps);
     return y;
   }
+  BnPrim& p = forward_prim(bx->desc, eps, training, relu);
+  if (p.ws.get_size() > 0) *mask = blocked_buffer(p.ws);
   run_forward(p, bx->memory(), dnnl::memory(bx->desc, engine(), buffer.raw_data()), weight, bias,
               mean, var, mask ? *mask : Tensor());
   return y;
@@ -192,8 +198,7 @@ Tensor backward_blocked(const Tensor& g, const Tensor& x, const Tensor& weight, 
   auto bx = blocked_input(x);
   if (!bx) return Tensor();
   std::lock_guard<std::mutex> lock(scratch_mutex());
-  BnPrim& p = backward_prim(bx->desc, eps, training, mask.defined());
-  // gd and bg keep g's bytes (plain or blocked) alive while the primitive reads them.
+  // gd and bg keep g's bytes (plain or blocked) alive while the kernels read them.
   const Tensor gd = readable_or_packed(g);
   auto bg = blocked_of(gd);
   const dnnl::memory gm = in_layout(gd, bx->desc, Slot::DiffDst);
@@ -209,6 +214,12 @@ Tensor backward_blocked(const Tensor& g, const Tensor& x, const Tensor& weight, 
         floats_out(gbias), d[0], d[1], d[2] * d[3], eps);
     return gx;
   }
+  BnPrim& p = backward_prim(bx->desc, eps, training, mask.defined());
+  // A mask from our forward kernel has the workspace's layout and size (batch_norm_avx512.h).
+  RETORT_CHECK(!mask.defined() || mask.numel() * 4 >= static_cast<std::int64_t>(p.ws.get_size()),
+               "batch_norm_backward: relu mask of ", mask.numel() * 4, " bytes for x ",
+               shape_str(x.sizes()), " is smaller than oneDNN's workspace of ", p.ws.get_size(),
+               " bytes");
   run_backward(p, gm, bx->memory(), dnnl::memory(bx->desc, engine(), buffer.raw_data()), weight,
                mean, var, gweight, gbias, mask);
   return gx;

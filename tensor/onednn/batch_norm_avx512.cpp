@@ -128,6 +128,10 @@ bool batch_norm16_supported() {
   return avx512;
 }
 
+std::int64_t batch_norm16_mask_words(std::int64_t N, std::int64_t C, std::int64_t HW) {
+  return N * ((C + 15) / 16) * HW;
+}
+
 void batch_norm16_forward_training(const float* x, const float* weight, const float* bias,
                                    float* y, std::uint16_t* mask, float* mean, float* var,
                                    std::int64_t N, std::int64_t C, std::int64_t HW, double eps) {

@@ -20,7 +20,11 @@ namespace retort::onednn {
 // Whether this CPU runs the kernels below (AVX-512F).
 bool batch_norm16_supported();
 
-// mask: where the relu bits go, or null for no relu. Writes y, mean, var.
+// The relu mask's size in 16-bit words: N·⌈C/16⌉·HW, one word per pixel of a block.
+std::int64_t batch_norm16_mask_words(std::int64_t N, std::int64_t C, std::int64_t HW);
+
+// mask: where the relu bits go (batch_norm16_mask_words of them), or null for no relu. Writes y,
+// mean, var.
 void batch_norm16_forward_training(const float* x, const float* weight, const float* bias,
                                    float* y, std::uint16_t* mask, float* mean, float* var,
                                    std::int64_t N, std::int64_t C, std::int64_t HW, double eps);
