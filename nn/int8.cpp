@@ -94,7 +94,10 @@ Int8Model::Int8Model(const std::vector<std::shared_ptr<Module>>& chain) {
       s.layer.bias.push_back(bv[o] - sc * z * static_cast<float>(wsum));
     }
     // A ReLU right after the layer becomes its post-op.
-    s.layer.relu = i + 1 < chain.size() && typeid(*chain[i + 1]) == typeid(ReLU);
+    if (i + 1 < chain.size()) {
+      const Module& next = *chain[i + 1];
+      s.layer.relu = typeid(next) == typeid(ReLU);
+    }
     if (s.layer.relu) ++i;
     ops::check_int8_layer(s.layer, "Int8Model");
     std::ostringstream os;

@@ -93,8 +93,10 @@ std::vector<std::string> quantize_aware(Module& model, const QuantConfig& config
   check_config(config);
   // Exact types: a subclass of Conv2d / Linear may compute something else.
   std::vector<std::string> paths;
-  for (const auto& [path, m] : model.named_modules())
-    if (typeid(*m) == typeid(Conv2d) || typeid(*m) == typeid(Linear)) paths.push_back(path);
+  for (const auto& [path, m] : model.named_modules()) {
+    const Module& layer = *m;
+    if (typeid(layer) == typeid(Conv2d) || typeid(layer) == typeid(Linear)) paths.push_back(path);
+  }
   RETORT_CHECK(!paths.empty(), "quantize_aware: ", model.type_name(), " has no Conv2d or Linear");
 
   // Check every layer before converting any, so a refused model is left as it was.

@@ -20,17 +20,14 @@ namespace retort::ops {
 
 namespace {
 
-bool use_fast_path(std::initializer_list<const Tensor*> ts) {
 #if RETORT_WITH_ONEDNN
+bool use_fast_path(std::initializer_list<const Tensor*> ts) {
   if (!onednn::enabled()) return false;
   for (const Tensor* t : ts)
     if (t->defined() && (t->dtype() != kFloat32 || t->numel() == 0)) return false;
   return true;
-#else
-  (void)ts;
-  return false;
-#endif
 }
+#endif
 
 std::string pair_str(const std::array<std::int64_t, 2>& a) {
   return std::to_string(a[0]) + "x" + std::to_string(a[1]);

@@ -18,14 +18,11 @@ namespace retort::ops {
 
 namespace {
 
-bool use_fast_path(const Tensor& t) {
 #if RETORT_WITH_ONEDNN
+bool use_fast_path(const Tensor& t) {
   return onednn::enabled() && t.dtype() == kFloat32 && t.numel() > 0;
-#else
-  (void)t;
-  return false;
-#endif
 }
+#endif
 
 std::string pair_str(const std::array<std::int64_t, 2>& a) {
   return std::to_string(a[0]) + "x" + std::to_string(a[1]);
