@@ -22,8 +22,6 @@
 #include "tensor/onednn/common.h"
 #include "tensor/onednn/layout.h"
 #include "tensor/onednn/strided.h"
-#include "tensor/error.h"
-#include "tensor/shape.h"
 
 namespace retort::onednn {
 
@@ -204,7 +202,7 @@ Tensor backward_blocked(const Tensor& g, const Tensor& x, const Tensor& weight, 
   const dnnl::memory gm = in_layout(gd, bx->desc, Slot::DiffDst);
   Tensor buffer = blocked_buffer(bx->desc);
   Tensor gx = deferred(x.sizes(), x.strides(), bx->desc, buffer);
-  if (training && own_kernel(bx->desc) && gm.get_desc() == bx->desc) {
+  if (training && own_kernel(bx->desc)) {
     const auto& d = bx->desc.dims();
     batch_norm16_backward(
         static_cast<const float*>(bx->memory().get_data_handle()),
@@ -214,12 +212,8 @@ Tensor backward_blocked(const Tensor& g, const Tensor& x, const Tensor& weight, 
         floats_out(gbias), d[0], d[1], d[2] * d[3], eps);
     return gx;
   }
+  // A mask reaching here came from the oneDNN forward: x's layout chose the same path there.
   BnPrim& p = backward_prim(bx->desc, eps, training, mask.defined());
-  // A mask from our forward kernel has the workspace's layout and size (batch_norm_avx512.h).
-  RETORT_CHECK(!mask.defined() || mask.numel() * 4 >= static_cast<std::int64_t>(p.ws.get_size()),
-               "batch_norm_backward: relu mask of ", mask.numel() * 4, " bytes for x ",
-               shape_str(x.sizes()), " is smaller than oneDNN's workspace of ", p.ws.get_size(),
-               " bytes");
   run_backward(p, gm, bx->memory(), dnnl::memory(bx->desc, engine(), buffer.raw_data()), weight,
                mean, var, gweight, gbias, mask);
   return gx;
